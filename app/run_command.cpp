@@ -1,0 +1,131 @@
+#include "app/run_command.hpp"
+
+#include "app/progress.hpp"
+#include "exoderm_version.hpp"
+#include "io/recorder.hpp"
+#include "io/run_recorder.hpp"
+#include "model/scenario_load.hpp"
+#include "solvers/simulation.hpp"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+namespace exoderm {
+
+namespace {
+
+class ProgressObserver : public RunObserver {
+public:
+    ProgressObserver(RunRecorder& recorder, ProgressBar& bar) : recorder_(recorder), bar_(bar) {}
+    void on_step(const Transport& t) override {
+        recorder_.on_step(t);
+        bar_.update(t.time_s());
+    }
+    void on_output(std::size_t index, const Transport& t) override { recorder_.on_output(index, t); }
+
+private:
+    RunRecorder& recorder_;
+    ProgressBar& bar_;
+};
+
+std::string percent(double part, double whole) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%8.4f %%", whole > 0 ? 100.0 * part / whole : 0.0);
+    return buf;
+}
+
+std::string amount_line(const char* label, double value, double applied) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "  %-28s %12.5g  %s\n", label, value, percent(value, applied).c_str());
+    return buf;
+}
+
+} // namespace
+
+std::string describe_scenario(const Scenario& s) {
+    std::ostringstream out;
+    out << resolved_scenario_toml(s);
+    const Tissue tissue(s);
+    const Grid& g = tissue.grid();
+    out << "\n# Derived (not part of the scenario)\n";
+    out << "# grid: " << g.nx << " x " << g.ny << " x " << g.nz << " = " << g.size() << " voxels of " << g.dx_um
+        << " x " << g.dy_um << " x " << g.dz_um << " um; box " << g.size_x_um() << " x " << g.size_y_um() << " x "
+        << g.depth_um() << " um\n";
+    out << "# channels: " << tissue.channels().size();
+    if (!tissue.channels().empty())
+        out << ", depth " << tissue.channel_shape().depth_um << " um, mouth half-width "
+            << tissue.channel_shape().mouth_half_width_um << " um";
+    out << "\n";
+    const auto classes = lognormal_size_classes(s.product.median_diameter_nm, s.product.geometric_sd,
+                                                s.product.size_classes, s.product.temperature_K,
+                                                s.product.viscosity_Pa_s);
+    for (std::size_t k = 0; k < classes.size(); ++k)
+        out << "# size class " << k << ": " << classes[k].fraction * 100 << " % of vesicles, diameter "
+            << classes[k].diameter_nm << " nm, D0 " << classes[k].d0_um2_per_s << " um^2/s\n";
+    const double applied = s.product.concentration_per_um3 * s.product.volume_per_area_um * g.size_x_um() * g.size_y_um();
+    out << "# applied dose in the box: " << applied << " particles\n";
+    out << "# memory estimate: " << estimate_transport_bytes(s) / (1024.0 * 1024.0) << " MiB\n";
+    return out.str();
+}
+
+void run_scenario(const Scenario& s, const RunOptions& options) {
+    RunInfo info;
+    info.scenario_name = s.name;
+    info.resolved_scenario = s.resolved_text;
+    info.source_scenario = s.source_text;
+    info.source_path = s.source_path;
+    info.command_line = options.command_line;
+    info.seed = s.seed;
+    const auto started = std::chrono::steady_clock::now();
+    Simulation simulation(s);
+    const Grid& g = simulation.tissue().grid();
+    Recorder recorder(options.output, options.overwrite, info, {g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um});
+    recorder.set_compression(s.output.compression_level);
+    RunRecorder run_recorder(recorder, s, simulation.tissue());
+    ProgressBar bar(s.time.end_s, "h", 3600.0, !options.quiet && stderr_is_terminal());
+    ProgressObserver observer(run_recorder, bar);
+    simulation.run(observer);
+    bar.finish();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run_recorder.write_summary(wall);
+    recorder.finish();
+    if (options.quiet) return;
+
+    const auto& m = run_recorder.last();
+    const auto& d = m.dose;
+    std::ostringstream out;
+    out << "exoderm " << kVersion << " (" << kGitCommit << "): " << s.name << "\n";
+    out << "grid " << g.nx << " x " << g.ny << " x " << g.nz << " (" << g.size() << " voxels), "
+        << simulation.transport().size_classes().size() << " size classes, " << simulation.steps_taken()
+        << " steps, " << wall << " s on " << omp_get_max_threads() << " threads\n";
+    out << "dose at t = " << s.time.end_s / 3600.0 << " h (particles, share of the applied dose):\n";
+    out << amount_line("applied", d.applied, d.applied);
+    out << amount_line("left in the reservoir", d.reservoir, d.applied);
+    out << amount_line("free in tissue", d.free, d.applied);
+    out << amount_line("bound to matrix", d.bound, d.applied);
+    out << amount_line("degraded", d.degraded, d.applied);
+    out << amount_line("cleared", d.cleared, d.applied);
+    out << amount_line("delivered through channels", d.delivered, d.applied);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  dose balance error (worst over the run): %.2e of the applied dose\n",
+                  run_recorder.worst_balance_error());
+    out << buf;
+    const auto& p = m.penetration;
+    std::snprintf(buf, sizeof buf,
+                  "in tissue: stratum corneum %s, viable epidermis %s, dermis %s of the applied dose\n",
+                  percent(p.fraction_of_dose[0], 1).c_str(), percent(p.fraction_of_dose[1], 1).c_str(),
+                  percent(p.fraction_of_dose[2], 1).c_str());
+    out << buf;
+    std::snprintf(buf, sizeof buf,
+                  "penetration: 90 %% of the vesicles in tissue lie above %.1f um; free C reaches 1 %% of the "
+                  "applied concentration down to %.1f um\n",
+                  p.depth90_um, p.depth_1pct_um);
+    out << buf;
+    out << "wrote " << recorder.path().string() << " (open the .xmf beside it in ParaView)\n";
+    std::fputs(out.str().c_str(), stdout);
+}
+
+} // namespace exoderm

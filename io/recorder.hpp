@@ -1,0 +1,84 @@
+// Recorder: writes one run to HDF5 (+ an XDMF index for ParaView).
+//
+// The file is written under "<path>.part" and renamed to <path> only by finish(), so a crash
+// never leaves a file that looks complete; the root attribute "complete" is 0 until then.
+// Layout: docs/output-format.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace exoderm {
+
+struct RunInfo {
+    std::string scenario_name;
+    std::string resolved_scenario; // TOML text with units
+    std::string source_scenario;   // the file as written
+    std::string source_path;
+    std::string command_line;
+    std::uint64_t seed = 0;
+};
+
+// Uniform cell-centred grid; index = (z * ny + y) * nx + x, z = 0 at the skin surface.
+struct GridInfo {
+    int nx = 0, ny = 0, nz = 0;
+    double dx_um = 0, dy_um = 0, dz_um = 0;
+};
+
+struct FieldView {
+    std::string name;  // dataset name, e.g. "free"
+    std::string units; // e.g. "particles/um^3"
+    std::span<const double> values; // nx*ny*nz values
+};
+
+struct SeriesColumn {
+    std::string name;
+    std::string units;
+};
+
+class Recorder {
+public:
+    // Fails with OutputError if the path exists and !overwrite, or the folder is not writable.
+    Recorder(std::filesystem::path path, bool overwrite, const RunInfo& info, const GridInfo& grid);
+    ~Recorder(); // without finish(): the ".part" file stays, marked complete = 0
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+
+    // Static per-voxel data written once (e.g. layer index as doubles or lumen fraction).
+    void write_static_field(const FieldView& field);
+
+    // A snapshot of 3D fields at time t_s, appended to /snapshots.
+    void write_snapshot(double t_s, const std::vector<FieldView>& fields);
+
+    // Time series: declare the columns once, then append rows (flushed as they come).
+    void declare_series(const std::string& group, const std::vector<SeriesColumn>& columns);
+    void append_series(const std::string& group, std::span<const double> row);
+
+    // Scalar summary metrics stored as attributes of /summary.
+    void write_summary(const std::string& name, double value, const std::string& units);
+
+    // Sets complete = 1, closes, renames ".part" to the final name and writes the .xmf beside it.
+    void finish();
+
+    // gzip level for 3D fields written from now on: 0 = uncompressed, 1 (fast) to 9 (small).
+    // Default 4. Throws std::invalid_argument outside 0..9.
+    void set_compression(int level);
+
+    // Writes buffered series rows and flushes the file to disk (done by every snapshot and by
+    // finish(); call it for extra checkpoints, e.g. in a run that writes few snapshots).
+    void flush();
+
+    const std::filesystem::path& path() const;   // final name, e.g. "out.h5"
+    std::filesystem::path part_path() const;     // "<path>.part", written until finish()
+    std::filesystem::path xdmf_path() const;     // "<stem>.xmf" beside path(), made by finish()
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace exoderm

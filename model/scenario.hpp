@@ -1,0 +1,123 @@
+// The validated scenario: every number is already in internal units.
+//
+// Internal units (resolved once, when the scenario file is read):
+//   length um, time s, amount = vesicles (particles), concentration particles/um^3,
+//   diffusivity um^2/s, rates 1/s, temperature K, viscosity Pa s.
+// Nothing downstream of the loader parses units again.
+// Defaults live in one place, the key registry (model/scenario_schema.cpp); get a Scenario
+// from load_scenario / load_scenario_text (an empty text gives every default).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace exoderm {
+
+inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// Tissue layers from the surface down; the channel lumen is a fluid region, not a layer.
+enum class Layer : std::uint8_t { StratumCorneum = 0, ViableEpidermis = 1, Dermis = 2 };
+inline constexpr int kLayerCount = 3;
+inline constexpr std::array<const char*, kLayerCount> kLayerKeys{"stratum_corneum", "viable_epidermis",
+                                                                 "dermis"};
+
+struct LayerSpec {
+    double thickness_um = 0.0;
+    double hindrance = 0.0;       // D_tissue = hindrance * D0 (A)
+    double k_clear_per_s = 0.0;   // lymphatic / vascular clearance of free vesicles (A)
+    double k_on_ecm_per_s = 0.0;  // binding of free vesicles to matrix (A)
+    double k_off_ecm_per_s = 0.0; // release from matrix (A)
+};
+
+enum class NeedleShape : std::uint8_t { Cone, Pyramid };
+
+struct MicroneedleSpec {
+    bool enabled = false;             // false: intact skin, no channels
+    double needle_length_um = 0.0;
+    double base_width_um = 0.0;
+    NeedleShape shape = NeedleShape::Cone;
+    double insertion_efficiency = 0.0; // channel depth = efficiency * length (D: 0.2-0.8)
+    double pitch_um = 0.0;           // centre-to-centre spacing (from density when given)
+    // 0 x 0: lateral unit cell around one channel with periodic sides.
+    // N x M: an explicit patch of N x M channels inside the box.
+    int array_nx = 0;
+    int array_ny = 0;
+    double patch_margin_um = 0.0; // box margin around an explicit patch
+    bool occluded = false;
+    double tau_close_s = 0.0; // a(t) = a0 exp(-t / tau_close)
+
+    double channel_depth_um() const { return insertion_efficiency * needle_length_um; }
+    // The skin-surface width of the channel is the width of the inserted part of the needle:
+    // a cone or pyramid of base w inserted to depth f L is w f wide at the surface.
+    double mouth_half_width_um() const { return 0.5 * base_width_um * insertion_efficiency; }
+};
+
+struct ProductSpec {
+    double concentration_per_um3 = 0.0;
+    double volume_per_area_um = 0.0; // film height: volume per skin area
+    double median_diameter_nm = 0.0;
+    double geometric_sd = 0.0; // lognormal GSD of the diameter
+    int size_classes = 0;      // equal-probability diameter classes, each its own field
+    double temperature_K = 0.0;
+    double viscosity_Pa_s = 0.0;
+    double drying_time_s = 0.0; // after this the film no longer feeds the channels
+};
+
+struct DegradationSpec {
+    double half_life_s = 0.0; // in tissue, free and bound alike (A: 1-3 d)
+    double k_per_s() const;
+};
+
+enum class BottomBoundary : std::uint8_t { NoFlux, Sink };
+
+struct DomainSpec {
+    double dx_um = 0.0; // lateral spacing (x and y)
+    double dz_um = 0.0;  // depth spacing
+    // Lateral box size. For a unit cell this is the pitch; for a patch, pitch * N + 2 margin.
+    double size_x_um = 0.0;
+    double size_y_um = 0.0;
+    BottomBoundary bottom = BottomBoundary::NoFlux;
+    int min_cells_per_layer = 0;
+    double memory_limit_bytes = 0.0; // 0: use the machine's available memory
+};
+
+struct TimeSpec {
+    double end_s = 0.0;
+    std::vector<double> output_times_s; // ascending, within [0, end]
+    double dt_initial_s = 0.0;
+    double dt_max_s = 0.0;
+    double dt_growth = 0.0;
+};
+
+struct OutputSpec {
+    bool write_fields = false;       // 3D fields at output times
+    bool write_size_classes = false; // per size class as well as the totals
+    int compression_level = 0;      // gzip 0-9
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    std::array<LayerSpec, kLayerCount> layers{};
+    double lumen_hindrance = 0.0; // D in an open channel relative to D0
+    MicroneedleSpec needles;
+    ProductSpec product;
+    DegradationSpec degradation;
+    DomainSpec domain;
+    TimeSpec time;
+    OutputSpec output;
+    std::uint64_t seed = 0;
+
+    // Provenance: the file as written and the fully resolved scenario (TOML, with units).
+    std::string source_path;
+    std::string source_text;
+    std::string resolved_text;
+
+    const LayerSpec& layer(Layer l) const { return layers[static_cast<int>(l)]; }
+    double tissue_depth_um() const;
+};
+
+} // namespace exoderm

@@ -1,0 +1,551 @@
+#include "model/scenario_schema.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <utility>
+
+namespace exoderm::schema {
+namespace {
+
+namespace uk = units::kind;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Range closed(double lo, double hi) { return {lo, hi, false, false}; }
+Range positive_up_to(double hi) { return {0.0, hi, true, false}; }
+Range at_least(double lo) { return {lo, kInf, false, false}; }
+
+// Accessor: a generic lambda returning a reference to a Scenario field, usable on const and
+// non-const scenarios, so one accessor gives both the setter and the getter.
+template <class T, class Access>
+void bind(Key& k, Access access) {
+    k.set = [access](Scenario& s, const Value& v) { access(s) = static_cast<T>(std::get<T>(v)); };
+    k.get = [access](const Scenario& s) -> std::optional<Value> { return Value{static_cast<T>(access(s))}; };
+}
+
+template <class Access>
+Key quantity(std::string path, const units::Kind& kind, std::string display_unit, std::string default_toml,
+             Range range, char status, std::string description, Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Quantity;
+    k.kind = &kind;
+    k.display_unit = std::move(display_unit);
+    k.default_toml = std::move(default_toml);
+    k.range = range;
+    k.status = status;
+    k.description = std::move(description);
+    bind<double>(k, access);
+    return k;
+}
+
+template <class Access>
+Key number(std::string path, std::string default_toml, Range range, char status, std::string description,
+           Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Number;
+    k.default_toml = std::move(default_toml);
+    k.range = range;
+    k.status = status;
+    k.description = std::move(description);
+    bind<double>(k, access);
+    return k;
+}
+
+template <class Access>
+Key integer(std::string path, std::string default_toml, Range range, char status, std::string description,
+            Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Integer;
+    k.default_toml = std::move(default_toml);
+    k.range = range;
+    k.status = status;
+    k.description = std::move(description);
+    k.set = [access](Scenario& s, const Value& v) {
+        using Field = std::remove_reference_t<decltype(access(s))>;
+        access(s) = static_cast<Field>(std::get<std::int64_t>(v));
+    };
+    k.get = [access](const Scenario& s) -> std::optional<Value> {
+        return Value{static_cast<std::int64_t>(access(s))};
+    };
+    return k;
+}
+
+template <class Access>
+Key boolean(std::string path, std::string default_toml, char status, std::string description, Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Bool;
+    k.default_toml = std::move(default_toml);
+    k.status = status;
+    k.description = std::move(description);
+    bind<bool>(k, access);
+    return k;
+}
+
+template <class Access>
+Key text(std::string path, std::string default_toml, std::string description, Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Text;
+    k.default_toml = std::move(default_toml);
+    k.description = std::move(description);
+    bind<std::string>(k, access);
+    return k;
+}
+
+// Enum keys: choices[i] is the TOML spelling of enumerator i.
+template <class Enum, class Access>
+Key choice(std::string path, std::vector<std::string> choices, char status, std::string description,
+           Access access) {
+    Key k;
+    k.path = std::move(path);
+    k.type = Type::Choice;
+    k.default_toml = quote(choices.front());
+    k.choices = choices;
+    k.status = status;
+    k.description = std::move(description);
+    k.set = [access, choices](Scenario& s, const Value& v) {
+        const auto& word = std::get<std::string>(v);
+        const auto at = std::find(choices.begin(), choices.end(), word);
+        access(s) = static_cast<Enum>(at - choices.begin());
+    };
+    k.get = [access, choices](const Scenario& s) -> std::optional<Value> {
+        return Value{choices.at(static_cast<std::size_t>(access(s)))};
+    };
+    return k;
+}
+
+std::vector<Key> layer_keys(int layer, const char* thickness, const char* hindrance, const char* clearance,
+                            const char* k_on, const char* k_off, char thickness_status) {
+    const std::string section = std::string("skin.") + kLayerKeys[layer];
+    const auto L = [layer](auto& s) -> auto& { return s.layers[layer]; };
+    std::vector<Key> out;
+    out.push_back(quantity(section + ".thickness", uk::length, "um", quote(thickness), positive_up_to(1e4),
+                           thickness_status, "layer thickness",
+                           [L](auto& s) -> auto& { return L(s).thickness_um; }));
+    out.push_back(number(section + ".hindrance", hindrance, closed(0, 1), 'A',
+                         "diffusivity in the layer relative to free diffusion D0 (0: impermeable)",
+                         [L](auto& s) -> auto& { return L(s).hindrance; }));
+    out.push_back(quantity(section + ".clearance", uk::rate, "/h", quote(clearance), closed(0, 1000), 'A',
+                           "removal of free vesicles by lymph and blood",
+                           [L](auto& s) -> auto& { return L(s).k_clear_per_s; }));
+    out.push_back(quantity(section + ".ecm_binding", uk::rate, "/h", quote(k_on), closed(0, 1000), 'A',
+                           "binding of free vesicles to the extracellular matrix, k_on",
+                           [L](auto& s) -> auto& { return L(s).k_on_ecm_per_s; }));
+    out.push_back(quantity(section + ".ecm_release", uk::rate, "/h", quote(k_off), closed(0, 1000), 'A',
+                           "release of matrix-bound vesicles, k_off",
+                           [L](auto& s) -> auto& { return L(s).k_off_ecm_per_s; }));
+    return out;
+}
+
+std::vector<Key> build_keys() {
+    std::vector<Key> k;
+    const auto add = [&k](Key key) { k.push_back(std::move(key)); };
+    const auto add_all = [&k](std::vector<Key> more) {
+        for (auto& key : more) k.push_back(std::move(key));
+    };
+
+    // [scenario]
+    {
+        Key name = text("scenario.name", "", "short name used in output files",
+                        [](auto& s) -> auto& { return s.name; });
+        name.default_note = "the file name without .toml";
+        add(std::move(name));
+    }
+    add(text("scenario.description", quote(""), "what this scenario asks", [](auto& s) -> auto& { return s.description; }));
+    add(integer("scenario.seed", "1", at_least(0), '-', "random seed; the same seed gives the same run",
+                [](auto& s) -> auto& { return s.seed; }));
+
+    // [skin]
+    add(number("skin.channel_lumen_hindrance", "1.0", {0, 1, true, false}, 'A',
+               "diffusivity in an open needle channel relative to D0",
+               [](auto& s) -> auto& { return s.lumen_hindrance; }));
+    add_all(layer_keys(0, "15 um", "0.0", "0 /h", "0 /h", "0 /h", 'M'));
+    add_all(layer_keys(1, "70 um", "0.05", "0 /h", "0.5 /h", "0.25 /h", 'M'));
+    add_all(layer_keys(2, "1000 um", "0.15", "0.2 /h", "0.5 /h", "0.25 /h", 'M'));
+
+    // [microneedles]
+    add(boolean("microneedles.enabled", "true", '-', "false: intact skin, no channels",
+                [](auto& s) -> auto& { return s.needles.enabled; }));
+    add(quantity("microneedles.needle_length", uk::length, "um", quote("500 um"), positive_up_to(5000), 'M',
+                 "needle length (device specification)", [](auto& s) -> auto& { return s.needles.needle_length_um; }));
+    add(quantity("microneedles.base_width", uk::length, "um", quote("250 um"), positive_up_to(2000), 'M',
+                 "needle width at its base", [](auto& s) -> auto& { return s.needles.base_width_um; }));
+    add(choice<NeedleShape>("microneedles.shape", {"cone", "pyramid"}, 'A', "needle and channel shape",
+                            [](auto& s) -> auto& { return s.needles.shape; }));
+    add(number("microneedles.insertion_efficiency", "0.5", positive_up_to(1), 'D',
+               "channel depth / needle length (0.2-0.8 measured)",
+               [](auto& s) -> auto& { return s.needles.insertion_efficiency; }));
+    {
+        Key pitch = quantity("microneedles.pitch", uk::length, "um", "", closed(10, 1e4), 'D',
+                             "centre-to-centre channel spacing; give pitch or density, not both",
+                             [](auto& s) -> auto& { return s.needles.pitch_um; });
+        pitch.default_note = "1 / sqrt(density)";
+        add(std::move(pitch));
+    }
+    {
+        Key density;
+        density.path = "microneedles.density";
+        density.type = Type::Quantity;
+        density.kind = &uk::areal_density;
+        density.display_unit = "/cm^2";
+        density.default_toml = quote("200 /cm^2");
+        density.range = closed(1, 1e5);
+        density.status = 'A';
+        density.description = "punctures per skin area; sets pitch = 1 / sqrt(density)";
+        density.set = [](Scenario& s, const Value& v) { s.needles.pitch_um = 1.0 / std::sqrt(std::get<double>(v)); };
+        density.get = [](const Scenario&) -> std::optional<Value> { return std::nullopt; };
+        add(std::move(density));
+    }
+    {
+        Key array;
+        array.path = "microneedles.array";
+        array.type = Type::IntegerPair;
+        array.default_toml = "[0, 0]";
+        array.range = closed(0, 1000);
+        array.description = "[N, M] explicit patch of channels; [0, 0]: periodic unit cell around one channel";
+        array.set = [](Scenario& s, const Value& v) {
+            const auto& a = std::get<std::array<std::int64_t, 2>>(v);
+            s.needles.array_nx = static_cast<int>(a[0]);
+            s.needles.array_ny = static_cast<int>(a[1]);
+        };
+        array.get = [](const Scenario& s) -> std::optional<Value> {
+            return Value{std::array<std::int64_t, 2>{s.needles.array_nx, s.needles.array_ny}};
+        };
+        add(std::move(array));
+    }
+    add(quantity("microneedles.patch_margin", uk::length, "um", quote("300 um"), closed(0, 1e5), '-',
+                 "box margin around an explicit patch", [](auto& s) -> auto& { return s.needles.patch_margin_um; }));
+    add(boolean("microneedles.occluded", "false", '-', "covered after application (channels stay open longer)",
+                [](auto& s) -> auto& { return s.needles.occluded; }));
+    {
+        Key closure = quantity("microneedles.closure_time", uk::time, "h", "", positive_up_to(1000), 'A',
+                               "channel radius a(t) = a0 exp(-t / closure_time)",
+                               [](auto& s) -> auto& { return s.needles.tau_close_s; });
+        closure.default_note = "1.5 h; 30 h when occluded";
+        add(std::move(closure));
+    }
+
+    // [product]
+    add(quantity("product.concentration", uk::concentration, "/mL", quote("1e10 /mL"), closed(1e6, 1e15), 'A',
+                 "vesicle number concentration of the product",
+                 [](auto& s) -> auto& { return s.product.concentration_per_um3; }));
+    add(quantity("product.volume", uk::volume_per_area, "uL/cm^2", quote("20 uL/cm^2"), positive_up_to(1000), 'A',
+                 "applied volume per skin area", [](auto& s) -> auto& { return s.product.volume_per_area_um; }));
+    {
+        Key d = quantity("product.median_diameter", uk::length, "nm", quote("100 nm"), closed(10, 1000), 'M',
+                         "median vesicle diameter (lognormal)",
+                         [](auto& s) -> auto& { return s.product.median_diameter_nm; });
+        d.value_unit = "nm";
+        add(std::move(d));
+    }
+    add(number("product.gsd", "1.4", closed(1, 5), 'M', "geometric standard deviation of the diameter",
+               [](auto& s) -> auto& { return s.product.geometric_sd; }));
+    add(integer("product.size_classes", "3", closed(1, 16), '-',
+                "equal-probability diameter classes, each transported as its own field",
+                [](auto& s) -> auto& { return s.product.size_classes; }));
+    add(quantity("product.temperature", uk::temperature, "C", quote("32 C"), closed(0, 50), 'M',
+                 "skin surface temperature (Stokes-Einstein D0)",
+                 [](auto& s) -> auto& { return s.product.temperature_K; }));
+    {
+        Key v = quantity("product.viscosity", uk::viscosity, "mPa s", quote("0.764 mPa s"), positive_up_to(1e6), 'M',
+                         "viscosity of the carrier fluid (water at 32 C)",
+                         [](auto& s) -> auto& { return s.product.viscosity_Pa_s; });
+        v.value_unit = "Pa s";
+        add(std::move(v));
+    }
+    {
+        Key dry = quantity("product.drying_time", uk::time, "min", quote("never"), positive_up_to(60000), 'A',
+                           "after this the film on the skin no longer feeds the channels (30-60 min typical)",
+                           [](auto& s) -> auto& { return s.product.drying_time_s; });
+        dry.type = Type::QuantityOrNever;
+        add(std::move(dry));
+    }
+
+    // [transport]
+    add(quantity("transport.degradation_half_life", uk::time, "d", quote("2 d"), positive_up_to(3650), 'A',
+                 "half-life of vesicles in tissue, free and bound (1-3 d)",
+                 [](auto& s) -> auto& { return s.degradation.half_life_s; }));
+    add(choice<BottomBoundary>("transport.bottom", {"no_flux", "sink"}, 'A', "boundary at the bottom of the dermis",
+                               [](auto& s) -> auto& { return s.domain.bottom; }));
+
+    // [domain]
+    add(quantity("domain.dx", uk::length, "um", quote("10 um"), positive_up_to(1000), '-', "lateral grid spacing (x and y)",
+                 [](auto& s) -> auto& { return s.domain.dx_um; }));
+    add(quantity("domain.dz", uk::length, "um", quote("5 um"), positive_up_to(1000), '-', "depth grid spacing",
+                 [](auto& s) -> auto& { return s.domain.dz_um; }));
+    for (const char* axis : {"x", "y"}) {
+        const bool is_x = axis[0] == 'x';
+        Key size = is_x ? quantity("domain.size_x", uk::length, "um", "", positive_up_to(1e5), '-', "box width in x",
+                                   [](auto& s) -> auto& { return s.domain.size_x_um; })
+                        : quantity("domain.size_y", uk::length, "um", "", positive_up_to(1e5), '-', "box width in y",
+                                   [](auto& s) -> auto& { return s.domain.size_y_um; });
+        size.default_note = "pitch for a unit cell; pitch * N + 2 * patch_margin for a patch";
+        add(std::move(size));
+    }
+    add(integer("domain.min_cells_per_layer", "2", closed(1, 100), '-', "fewest grid cells across any skin layer",
+                [](auto& s) -> auto& { return s.domain.min_cells_per_layer; }));
+    add(quantity("domain.memory_limit", uk::memory_size, "GiB", quote("0 GiB"), closed(0, 1e6), '-',
+                 "memory the run may use; 0: the machine's available memory",
+                 [](auto& s) -> auto& { return s.domain.memory_limit_bytes; }));
+
+    // [time]
+    add(quantity("time.end", uk::time, "h", quote("24 h"), positive_up_to(8760), '-', "simulated time",
+                 [](auto& s) -> auto& { return s.time.end_s; }));
+    {
+        Key outputs;
+        outputs.path = "time.outputs";
+        outputs.type = Type::QuantityList;
+        outputs.kind = &uk::time;
+        outputs.display_unit = "h";
+        outputs.default_toml = R"(["0 h", "1 h", "2 h", "4 h", "8 h", "24 h"])";
+        outputs.default_note = "clipped to time.end, which is always included";
+        outputs.range = at_least(0);
+        outputs.description = "times of the field snapshots, ascending, within [0, end]";
+        bind<std::vector<double>>(outputs, [](auto& s) -> auto& { return s.time.output_times_s; });
+        add(std::move(outputs));
+    }
+    add(quantity("time.dt_initial", uk::time, "s", quote("0.5 s"), positive_up_to(3600), '-', "first time step",
+                 [](auto& s) -> auto& { return s.time.dt_initial_s; }));
+    add(quantity("time.dt_max", uk::time, "min", quote("5 min"), positive_up_to(1440), '-', "largest time step",
+                 [](auto& s) -> auto& { return s.time.dt_max_s; }));
+    add(number("time.dt_growth", "1.15", closed(1, 10), '-', "largest factor between successive time steps",
+               [](auto& s) -> auto& { return s.time.dt_growth; }));
+
+    // [output]
+    add(boolean("output.fields", "true", '-', "write 3D fields at the output times",
+                [](auto& s) -> auto& { return s.output.write_fields; }));
+    add(boolean("output.size_classes", "false", '-', "write each size class as well as the totals",
+                [](auto& s) -> auto& { return s.output.write_size_classes; }));
+    add(integer("output.compression", "4", closed(0, 9), '-', "gzip level of the HDF5 datasets",
+                [](auto& s) -> auto& { return s.output.compression_level; }));
+    return k;
+}
+
+std::string bound_text(const Key& key, double v) {
+    std::string s = units::format_number(v);
+    if (!key.display_unit.empty()) s += " " + key.display_unit;
+    return s;
+}
+
+std::string type_text(const Key& key) {
+    switch (key.type) {
+    case Type::Quantity: return std::string(key.kind->name).substr(key.kind->name.find(' ') + 1) + " (" + key.display_unit + ")";
+    case Type::QuantityOrNever: return "time (" + key.display_unit + ") or \"never\"";
+    case Type::QuantityList: return "array of times (" + key.display_unit + ")";
+    case Type::Number: return "number";
+    case Type::Integer: return "integer";
+    case Type::IntegerPair: return "[N, M] integers";
+    case Type::Bool: return "true / false";
+    case Type::Text: return "string";
+    case Type::Choice: {
+        std::string s;
+        for (const auto& c : key.choices) s += (s.empty() ? "" : " \\| ") + quote(c);
+        return s;
+    }
+    }
+    return {};
+}
+
+} // namespace
+
+std::string_view Key::section() const {
+    const auto dot = path.rfind('.');
+    return std::string_view(path).substr(0, dot);
+}
+
+std::string_view Key::name() const {
+    const auto dot = path.rfind('.');
+    return std::string_view(path).substr(dot + 1);
+}
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> table = build_keys();
+    return table;
+}
+
+const Key* find_key(std::string_view path) {
+    for (const auto& k : keys())
+        if (k.path == path) return &k;
+    return nullptr;
+}
+
+const std::vector<std::string>& sections() {
+    static const std::vector<std::string> table = [] {
+        std::vector<std::string> out;
+        for (const auto& k : keys()) {
+            // Each prefix of the section path is a table too ("skin" of "skin.dermis").
+            const std::string_view sec = k.section();
+            for (std::size_t dot = 0;; ++dot) {
+                dot = sec.find('.', dot);
+                const std::string prefix(sec.substr(0, dot));
+                if (std::find(out.begin(), out.end(), prefix) == out.end()) out.push_back(prefix);
+                if (dot == std::string_view::npos) break;
+            }
+        }
+        return out;
+    }();
+    return table;
+}
+
+bool is_section(std::string_view path) {
+    const auto& s = sections();
+    return std::find(s.begin(), s.end(), path) != s.end();
+}
+
+std::string quote(std::string_view text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04X", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string describe_range(const Key& key) {
+    const Range& r = key.range;
+    const bool has_min = std::isfinite(r.min), has_max = std::isfinite(r.max);
+    if (!has_min && !has_max) return {};
+    if (has_min && has_max && !r.min_open && !r.max_open)
+        return "from " + bound_text(key, r.min) + " to " + bound_text(key, r.max);
+    std::string s;
+    if (has_min) s = (r.min_open ? "above " : "at least ") + bound_text(key, r.min);
+    if (has_max) s += (s.empty() ? "" : ", ") + std::string(r.max_open ? "below " : "up to ") + bound_text(key, r.max);
+    return s;
+}
+
+std::string expectation(const Key& key) {
+    switch (key.type) {
+    case Type::Quantity: return units::expectation(*key.kind);
+    case Type::QuantityOrNever: return units::expectation(*key.kind) + " or \"never\"";
+    case Type::QuantityList:
+        return "an array of times such as [\"0 h\", \"1 h\", \"24 h\"]";
+    case Type::Number: return "a number such as " + key.default_toml;
+    case Type::Integer: return "an integer such as " + key.default_toml;
+    case Type::IntegerPair: return "two integers such as [10, 10]";
+    case Type::Bool: return "true or false";
+    case Type::Text: return "a quoted string";
+    case Type::Choice: {
+        std::string s = "one of ";
+        for (std::size_t i = 0; i < key.choices.size(); ++i)
+            s += (i ? ", " : "") + quote(key.choices[i]);
+        return s;
+    }
+    }
+    return {};
+}
+
+std::string check_value(const Key& key, const Value& value) {
+    const auto in_range = [&](double display) {
+        const Range& r = key.range;
+        if (std::isnan(display)) return false;
+        if (r.min_open ? !(display > r.min) : !(display >= r.min)) return false;
+        if (r.max_open ? !(display < r.max) : !(display <= r.max)) return false;
+        return true;
+    };
+    const auto what = [&]() {
+        std::string noun;
+        switch (key.type) {
+        case Type::Integer:
+        case Type::IntegerPair: noun = "an integer"; break;
+        case Type::Number: noun = "a number"; break;
+        default: noun = key.kind ? std::string(key.kind->name) : "a value";
+        }
+        return "out of range; expected " + noun + " " + describe_range(key);
+    };
+    // Quantities are compared in the display unit, where the range is written.
+    const auto display = [&](double v) {
+        const double internal = key.value_unit.empty() ? v : units::to_internal(v, key.value_unit);
+        return units::from_internal(internal, key.display_unit);
+    };
+    switch (key.type) {
+    case Type::Quantity: return in_range(display(std::get<double>(value))) ? "" : what();
+    case Type::QuantityOrNever: {
+        const double v = std::get<double>(value);
+        return (std::isinf(v) && v > 0) || in_range(display(v)) ? "" : what();
+    }
+    case Type::QuantityList:
+        for (double v : std::get<std::vector<double>>(value))
+            if (!in_range(display(v))) return what();
+        return "";
+    case Type::Number: return in_range(std::get<double>(value)) ? "" : what();
+    case Type::Integer: return in_range(static_cast<double>(std::get<std::int64_t>(value))) ? "" : what();
+    case Type::IntegerPair:
+        for (auto v : std::get<std::array<std::int64_t, 2>>(value))
+            if (!in_range(static_cast<double>(v))) return what();
+        return "";
+    case Type::Choice: {
+        const auto& word = std::get<std::string>(value);
+        if (std::find(key.choices.begin(), key.choices.end(), word) == key.choices.end())
+            return "not a known choice; expected " + expectation(key);
+        return "";
+    }
+    case Type::Bool:
+    case Type::Text: return "";
+    }
+    return "";
+}
+
+std::string format_value(const Key& key, const Value& value) {
+    const auto q = [&](double v) { return quote(units::format_quantity(v, key.display_unit, key.value_unit)); };
+    switch (key.type) {
+    case Type::Quantity: return q(std::get<double>(value));
+    case Type::QuantityOrNever: {
+        const double v = std::get<double>(value);
+        return std::isinf(v) ? quote("never") : q(v);
+    }
+    case Type::QuantityList: {
+        std::string s = "[";
+        const auto& list = std::get<std::vector<double>>(value);
+        for (std::size_t i = 0; i < list.size(); ++i) s += (i ? ", " : "") + q(list[i]);
+        return s + "]";
+    }
+    case Type::Number: return units::format_number(std::get<double>(value));
+    case Type::Integer: return std::to_string(std::get<std::int64_t>(value));
+    case Type::IntegerPair: {
+        const auto& a = std::get<std::array<std::int64_t, 2>>(value);
+        return "[" + std::to_string(a[0]) + ", " + std::to_string(a[1]) + "]";
+    }
+    case Type::Bool: return std::get<bool>(value) ? "true" : "false";
+    case Type::Text:
+    case Type::Choice: return quote(std::get<std::string>(value));
+    }
+    return {};
+}
+
+std::string reference_markdown() {
+    std::ostringstream out;
+    out << "| key | kind | default | allowed | status | meaning |\n";
+    out << "|---|---|---|---|---|---|\n";
+    for (const auto& k : keys()) {
+        std::string def = k.default_note;
+        if (!k.default_toml.empty()) {
+            def = std::string("`").append(k.default_toml).append("`");
+            if (!k.default_note.empty()) def.append(" (").append(k.default_note).append(")");
+        }
+        std::string allowed = k.type == Type::Choice ? type_text(k) : describe_range(k);
+        if (allowed.empty()) allowed.push_back('-'); // not = "-": GCC 12 -Wrestrict false positive
+        out << "| `" << k.path << "` | " << type_text(k) << " | " << def << " | " << allowed << " | " << k.status
+            << " | " << k.description << " |\n";
+    }
+    return out.str();
+}
+
+} // namespace exoderm::schema

@@ -1,0 +1,447 @@
+// Scenario files: TOML with units -> validated Scenario, with messages that say where and what.
+#include "model/errors.hpp"
+#include "model/scenario_load.hpp"
+#include "model/scenario_schema.hpp"
+#include "model/units.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace exoderm;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::filesystem::path kSource = EXODERM_SOURCE_DIR;
+const std::filesystem::path kDefaultFile = kSource / "scenarios" / "default.toml";
+
+std::string error_of(std::string_view text, const std::vector<std::string>& overrides = {}) {
+    try {
+        load_scenario_text(text, "scenarios/x.toml", overrides);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    FAIL("no InputError for:\n" << text);
+    return {};
+}
+
+// Every physics and run field; provenance (source_*, resolved_text) is left out on purpose.
+void require_same(const Scenario& a, const Scenario& b) {
+    CHECK(a.name == b.name);
+    CHECK(a.description == b.description);
+    CHECK(a.seed == b.seed);
+    CHECK(a.lumen_hindrance == b.lumen_hindrance);
+    for (int i = 0; i < kLayerCount; ++i) {
+        INFO("layer " << kLayerKeys[i]);
+        CHECK(a.layers[i].thickness_um == b.layers[i].thickness_um);
+        CHECK(a.layers[i].hindrance == b.layers[i].hindrance);
+        CHECK(a.layers[i].k_clear_per_s == b.layers[i].k_clear_per_s);
+        CHECK(a.layers[i].k_on_ecm_per_s == b.layers[i].k_on_ecm_per_s);
+        CHECK(a.layers[i].k_off_ecm_per_s == b.layers[i].k_off_ecm_per_s);
+    }
+    const auto &n = a.needles, &m = b.needles;
+    CHECK(n.enabled == m.enabled);
+    CHECK(n.needle_length_um == m.needle_length_um);
+    CHECK(n.base_width_um == m.base_width_um);
+    CHECK(n.shape == m.shape);
+    CHECK(n.insertion_efficiency == m.insertion_efficiency);
+    CHECK(n.pitch_um == m.pitch_um);
+    CHECK(n.array_nx == m.array_nx);
+    CHECK(n.array_ny == m.array_ny);
+    CHECK(n.patch_margin_um == m.patch_margin_um);
+    CHECK(n.occluded == m.occluded);
+    CHECK(n.tau_close_s == m.tau_close_s);
+    const auto &p = a.product, &q = b.product;
+    CHECK(p.concentration_per_um3 == q.concentration_per_um3);
+    CHECK(p.volume_per_area_um == q.volume_per_area_um);
+    CHECK(p.median_diameter_nm == q.median_diameter_nm);
+    CHECK(p.geometric_sd == q.geometric_sd);
+    CHECK(p.size_classes == q.size_classes);
+    CHECK(p.temperature_K == q.temperature_K);
+    CHECK(p.viscosity_Pa_s == q.viscosity_Pa_s);
+    CHECK(p.drying_time_s == q.drying_time_s);
+    CHECK(a.degradation.half_life_s == b.degradation.half_life_s);
+    const auto &d = a.domain, &e = b.domain;
+    CHECK(d.dx_um == e.dx_um);
+    CHECK(d.dz_um == e.dz_um);
+    CHECK(d.size_x_um == e.size_x_um);
+    CHECK(d.size_y_um == e.size_y_um);
+    CHECK(d.bottom == e.bottom);
+    CHECK(d.min_cells_per_layer == e.min_cells_per_layer);
+    CHECK(d.memory_limit_bytes == e.memory_limit_bytes);
+    CHECK(a.time.end_s == b.time.end_s);
+    CHECK(a.time.output_times_s == b.time.output_times_s);
+    CHECK(a.time.dt_initial_s == b.time.dt_initial_s);
+    CHECK(a.time.dt_max_s == b.time.dt_max_s);
+    CHECK(a.time.dt_growth == b.time.dt_growth);
+    CHECK(a.output.write_fields == b.output.write_fields);
+    CHECK(a.output.write_size_classes == b.output.write_size_classes);
+    CHECK(a.output.compression_level == b.output.compression_level);
+}
+
+void check_round_trip(const Scenario& s) {
+    const std::string text = resolved_scenario_toml(s);
+    const Scenario again = load_scenario_text(text, "resolved.toml");
+    require_same(s, again);
+    CHECK(resolved_scenario_toml(again) == text);
+}
+
+} // namespace
+
+TEST_CASE("default.toml loads with the documented defaults", "[scenario]") {
+    const Scenario s = load_scenario(kDefaultFile);
+    CHECK(s.name == "default");
+    CHECK(s.seed == 1);
+    const auto& sc = s.layer(Layer::StratumCorneum);
+    const auto& ve = s.layer(Layer::ViableEpidermis);
+    const auto& de = s.layer(Layer::Dermis);
+    CHECK(sc.thickness_um == 15.0);
+    CHECK(ve.thickness_um == 70.0);
+    CHECK(de.thickness_um == 1000.0);
+    CHECK(sc.hindrance == 0.0);
+    CHECK(ve.hindrance == 0.05);
+    CHECK(de.hindrance == 0.15);
+    CHECK(sc.k_clear_per_s == 0.0);
+    CHECK(ve.k_clear_per_s == 0.0);
+    CHECK(de.k_clear_per_s == Approx(0.2 / 3600));
+    CHECK(ve.k_on_ecm_per_s == Approx(0.5 / 3600));
+    CHECK(de.k_off_ecm_per_s == Approx(0.25 / 3600));
+    CHECK(s.lumen_hindrance == 1.0);
+    CHECK(s.tissue_depth_um() == 1085.0);
+
+    CHECK(s.needles.enabled);
+    CHECK(s.needles.needle_length_um == 500.0);
+    CHECK(s.needles.base_width_um == 250.0);
+    CHECK(s.needles.shape == NeedleShape::Cone);
+    CHECK(s.needles.insertion_efficiency == 0.5);
+    CHECK(s.needles.pitch_um == Approx(1e4 / std::sqrt(200.0))); // 200 /cm^2
+    CHECK(s.needles.array_nx == 0);
+    CHECK(s.needles.array_ny == 0);
+    CHECK(s.needles.patch_margin_um == 300.0);
+    CHECK_FALSE(s.needles.occluded);
+    CHECK(s.needles.tau_close_s == 1.5 * 3600);
+
+    CHECK(s.product.concentration_per_um3 == Approx(0.01));
+    CHECK(s.product.volume_per_area_um == Approx(200.0));
+    CHECK(s.product.median_diameter_nm == Approx(100.0));
+    CHECK(s.product.geometric_sd == 1.4);
+    CHECK(s.product.size_classes == 3);
+    CHECK(s.product.temperature_K == Approx(305.15));
+    CHECK(s.product.viscosity_Pa_s == Approx(0.764e-3));
+    CHECK(s.product.drying_time_s == 45 * 60.0); // the serum film dries
+
+    CHECK(s.degradation.half_life_s == 2 * 86400.0);
+    CHECK(s.degradation.k_per_s() == Approx(std::log(2.0) / (2 * 86400.0)));
+    CHECK(s.domain.bottom == BottomBoundary::NoFlux);
+    CHECK(s.domain.dx_um == 10.0);
+    CHECK(s.domain.dz_um == 5.0);
+    CHECK(s.domain.size_x_um == s.needles.pitch_um);
+    CHECK(s.domain.size_y_um == s.needles.pitch_um);
+    CHECK(s.domain.min_cells_per_layer == 2);
+    CHECK(s.domain.memory_limit_bytes == 0.0);
+
+    CHECK(s.time.end_s == 24 * 3600.0);
+    CHECK(s.time.output_times_s == std::vector<double>{0, 3600, 7200, 4 * 3600, 8 * 3600, 24 * 3600});
+    CHECK(s.time.dt_initial_s == 0.5);
+    CHECK(s.time.dt_max_s == 300.0);
+    CHECK(s.time.dt_growth == 1.15);
+    CHECK(s.output.write_fields);
+    CHECK_FALSE(s.output.write_size_classes);
+    CHECK(s.output.compression_level == 4);
+
+    CHECK_THAT(s.source_path, Contains("default.toml"));
+    CHECK_THAT(s.source_text, Contains("[microneedles]"));
+    CHECK(s.resolved_text == resolved_scenario_toml(s));
+}
+
+TEST_CASE("an empty file is the schema defaults; default.toml differs only in drying_time", "[scenario]") {
+    Scenario empty = load_scenario_text("", "scenarios/default.toml");
+    CHECK(std::isinf(empty.product.drying_time_s));
+    CHECK(empty.name == "default"); // from the file name
+    empty.product.drying_time_s = 45 * 60.0;
+    empty.description = load_scenario(kDefaultFile).description;
+    require_same(empty, load_scenario(kDefaultFile));
+}
+
+TEST_CASE("the resolved text round-trips to an identical scenario", "[scenario]") {
+    SECTION("default.toml") { check_round_trip(load_scenario(kDefaultFile)); }
+    SECTION("awkward values and units") {
+        check_round_trip(load_scenario(
+            kDefaultFile, {"product.concentration=10 pM", "product.temperature=310 K", "product.viscosity=1.2 cP",
+                           "product.median_diameter=0.13 um", "product.drying_time=never", "microneedles.shape=pyramid",
+                           "microneedles.occluded=true", "microneedles.array=[3, 2]", "microneedles.density=173 /cm^2",
+                           "time.end=0.3 d", R"(time.outputs=["0 h", "0.7 h", "100 min", "0.3 d"])",
+                           "skin.dermis.thickness=1.37 mm", "transport.bottom=sink",
+                           "domain.memory_limit=3000 MB", "scenario.description=two\nlines \"quoted\"",
+                           "transport.degradation_half_life=31 h", "skin.dermis.clearance=0.13 /h"}));
+    }
+    SECTION("defaults clipped to a short end") {
+        check_round_trip(load_scenario_text("[time]\nend = \"0.3 d\"\n", "short.toml"));
+    }
+    SECTION("intact skin") {
+        check_round_trip(load_scenario_text("[microneedles]\nenabled = false\n[domain]\nsize_x = \"300 um\"\n", "intact.toml"));
+    }
+}
+
+TEST_CASE("--set overrides file values", "[scenario]") {
+    const Scenario s = load_scenario(kDefaultFile, {"product.concentration=1e11 /mL", "microneedles.shape=pyramid",
+                                                    R"(time.outputs=["0 h","3 h"])", " product.gsd = 1.6 "});
+    CHECK(s.product.concentration_per_um3 == Approx(0.1));
+    CHECK(s.needles.shape == NeedleShape::Pyramid);
+    CHECK(s.time.output_times_s == std::vector<double>{0.0, 3 * 3600.0});
+    CHECK(s.product.geometric_sd == 1.6);
+    CHECK_THAT(s.resolved_text, Contains("concentration = \"1e11 /mL\""));
+    CHECK_THAT(s.source_text, Contains("concentration = \"1e10 /mL\"")); // the file as written
+
+    SECTION("a quoted TOML string works like a bare one") {
+        CHECK(load_scenario(kDefaultFile, {R"(microneedles.shape="pyramid")"}).needles.shape == NeedleShape::Pyramid);
+    }
+    SECTION("the last --set of a key wins") {
+        CHECK(load_scenario(kDefaultFile, {"product.gsd=1.2", "product.gsd=1.3"}).product.geometric_sd == 1.3);
+    }
+    SECTION("--set pitch replaces the density of the file") {
+        CHECK(load_scenario(kDefaultFile, {"microneedles.pitch=600 um"}).needles.pitch_um == 600.0);
+    }
+}
+
+TEST_CASE("defaults that depend on other keys", "[scenario]") {
+    SECTION("channels close in 1.5 h open, 30 h occluded") {
+        CHECK(load_scenario_text("", "a.toml").needles.tau_close_s == 1.5 * 3600);
+        CHECK(load_scenario_text("[microneedles]\noccluded = true\n", "a.toml").needles.tau_close_s == 30 * 3600);
+        CHECK(load_scenario_text("[microneedles]\noccluded = true\nclosure_time = \"2 h\"\n", "a.toml")
+                  .needles.tau_close_s == 2 * 3600);
+    }
+    SECTION("pitch comes from density") {
+        CHECK(load_scenario_text("[microneedles]\ndensity = \"100 /cm^2\"\n", "a.toml").needles.pitch_um == Approx(1000.0));
+    }
+    SECTION("a patch box is pitch * N + 2 margins") {
+        const Scenario s = load_scenario_text("[microneedles]\npitch = \"500 um\"\narray = [4, 2]\n", "a.toml");
+        CHECK(s.domain.size_x_um == 500.0 * 4 + 600.0);
+        CHECK(s.domain.size_y_um == 500.0 * 2 + 600.0);
+    }
+    SECTION("default output times are clipped to a shorter end, which is always included") {
+        CHECK(load_scenario_text("[time]\nend = \"6 h\"\n", "a.toml").time.output_times_s ==
+              std::vector<double>{0, 3600, 7200, 4 * 3600, 6 * 3600});
+        CHECK(load_scenario_text("[time]\nend = \"2 d\"\n", "a.toml").time.output_times_s.back() == 48 * 3600.0);
+    }
+}
+
+TEST_CASE("a value without a unit names file, line, key and the expected kind", "[scenario]") {
+    const std::string msg = error_of("[product]\n\nconcentration = \"1e10\"\n");
+    CHECK_THAT(msg, Contains("scenarios/x.toml:3:"));
+    CHECK_THAT(msg, Contains("product.concentration = \"1e10\""));
+    CHECK_THAT(msg, Contains("missing unit; expected a concentration such as \"1e10 /mL\""));
+}
+
+TEST_CASE("a bare number is never a quantity, not even 0", "[scenario]") {
+    const std::string msg = error_of("[skin.stratum_corneum]\nclearance = 0\n");
+    CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+    CHECK_THAT(msg, Contains("skin.stratum_corneum.clearance"));
+    CHECK_THAT(msg, Contains("missing unit; expected a rate such as \"0.2 /h\""));
+}
+
+TEST_CASE("a unit of the wrong kind is rejected", "[scenario]") {
+    const std::string msg = error_of("[skin.dermis]\nthickness = \"1.5 h\"\n");
+    CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+    CHECK_THAT(msg, Contains("skin.dermis.thickness"));
+    CHECK_THAT(msg, Contains("a time, not a length; expected a length such as \"500 um\""));
+}
+
+TEST_CASE("a wrong TOML type is rejected", "[scenario]") {
+    SECTION("string for a number") {
+        const std::string msg = error_of("[product]\ngsd = \"1.4\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("product.gsd"));
+        CHECK_THAT(msg, Contains("expected a number"));
+    }
+    SECTION("float for an integer") {
+        const std::string msg = error_of("[product]\nsize_classes = 2.5\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("product.size_classes"));
+        CHECK_THAT(msg, Contains("expected an integer"));
+    }
+    SECTION("string for a boolean") {
+        const std::string msg = error_of("[microneedles]\noccluded = \"yes\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("microneedles.occluded"));
+        CHECK_THAT(msg, Contains("expected true or false, got a string"));
+    }
+    SECTION("unknown choice, with a suggestion") {
+        const std::string msg = error_of("[microneedles]\nshape = \"pyramd\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("microneedles.shape"));
+        CHECK_THAT(msg, Contains("expected one of \"cone\", \"pyramid\""));
+        CHECK_THAT(msg, Contains("did you mean \"pyramid\"?"));
+    }
+    SECTION("a value where a section belongs") {
+        const std::string msg = error_of("product = 3\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:1:"));
+        CHECK_THAT(msg, Contains("'product' is a section"));
+    }
+    SECTION("an output time of the wrong kind names the element") {
+        const std::string msg = error_of("[time]\noutputs = [\"0 h\", \"3 m\"]\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("time.outputs[1] = \"3 m\""));
+        CHECK_THAT(msg, Contains("expected a time such as \"1.5 h\""));
+    }
+    SECTION("an element of a multi-line array is reported on its own line") {
+        CHECK_THAT(error_of("[time]\noutputs = [\n  \"0 h\",\n  \"2 kg\",\n]\n"), Contains("scenarios/x.toml:4: time.outputs[1]"));
+    }
+    SECTION("text keys take --set values as text") {
+        CHECK(load_scenario_text("", "a.toml", {"scenario.name=2024"}).name == "2024");
+    }
+}
+
+TEST_CASE("unknown keys and sections get a suggestion", "[scenario]") {
+    SECTION("key") {
+        const std::string msg = error_of("[microneedles]\nenabled = true\n\n\n\n\nneddle_length = \"500 um\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:7:"));
+        CHECK_THAT(msg, Contains("unknown key 'microneedles.neddle_length'; did you mean 'needle_length'?"));
+    }
+    SECTION("section") {
+        const std::string msg = error_of("[skn.dermis]\nthickness = \"1 mm\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:1:"));
+        CHECK_THAT(msg, Contains("unknown section '[skn]'; did you mean '[skin]'?"));
+    }
+    SECTION("nothing close: list the valid keys") {
+        const std::string msg = error_of("[output]\nzzzzzzzz = 1\n");
+        CHECK_THAT(msg, Contains("unknown key 'output.zzzzzzzz'"));
+        CHECK_THAT(msg, Contains("fields, size_classes, compression"));
+    }
+}
+
+TEST_CASE("a TOML syntax error gives line and column", "[scenario]") {
+    const std::string msg = error_of("[product]\nconcentration = \"1e10 /mL\"\nvolume = \n");
+    CHECK_THAT(msg, Contains("scenarios/x.toml:3:"));
+    CHECK_THAT(msg, Contains("TOML syntax error"));
+}
+
+TEST_CASE("zero, negative and out-of-range values are rejected with the range", "[scenario]") {
+    SECTION("zero thickness") {
+        const std::string msg = error_of("[skin.stratum_corneum]\nthickness = \"0 um\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("skin.stratum_corneum.thickness"));
+        CHECK_THAT(msg, Contains("expected a length above 0 um"));
+    }
+    SECTION("negative thickness") {
+        const std::string msg = error_of("[skin.dermis]\nthickness = \"-1 mm\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("skin.dermis.thickness"));
+        CHECK_THAT(msg, Contains("out of range"));
+    }
+    SECTION("concentration") {
+        const std::string msg = error_of("[product]\nconcentration = \"1e20 /mL\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("product.concentration"));
+        CHECK_THAT(msg, Contains("from 1e6 /mL to 1e15 /mL"));
+    }
+    SECTION("temperature in C") {
+        const std::string msg = error_of("[product]\ntemperature = \"400 K\"\n");
+        CHECK_THAT(msg, Contains("product.temperature"));
+        CHECK_THAT(msg, Contains("from 0 C to 50 C"));
+    }
+    SECTION("hindrance") {
+        const std::string msg = error_of("[skin.dermis]\nhindrance = 1.5\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("skin.dermis.hindrance"));
+        CHECK_THAT(msg, Contains("expected a number from 0 to 1"));
+    }
+}
+
+TEST_CASE("pitch and density together are an error", "[scenario]") {
+    const std::string msg = error_of("[microneedles]\npitch = \"500 um\"\ndensity = \"200 /cm^2\"\n");
+    CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+    CHECK_THAT(msg, Contains("microneedles.pitch and microneedles.density are both given"));
+    CHECK_THAT(msg, Contains("scenarios/x.toml:3"));
+}
+
+TEST_CASE("bad --set arguments are named as --set", "[scenario]") {
+    SECTION("unknown key") {
+        const std::string msg = error_of("", {"product.concentraton=1e11 /mL"});
+        CHECK_THAT(msg, Contains("--set product.concentraton"));
+        CHECK_THAT(msg, Contains("did you mean 'product.concentration'?"));
+    }
+    SECTION("no '='") {
+        const std::string msg = error_of("", {"product.concentration"});
+        CHECK_THAT(msg, Contains("--set product.concentration"));
+        CHECK_THAT(msg, Contains("missing '='"));
+    }
+    SECTION("a value without a unit") {
+        const std::string msg = error_of("", {"product.concentration=1e11"});
+        CHECK_THAT(msg, Contains("--set product.concentration = 1e11"));
+        CHECK_THAT(msg, Contains("missing unit; expected a concentration such as \"1e10 /mL\""));
+    }
+    SECTION("a section instead of a key") {
+        CHECK_THAT(error_of("", {"product=1"}), Contains("'product' is a section"));
+    }
+}
+
+TEST_CASE("rules between keys name the keys and the numbers", "[scenario]") {
+    SECTION("every layer needs min_cells_per_layer cells in dz") {
+        const std::string msg = error_of("[domain]\ndz = \"10 um\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("grid too coarse to resolve skin.stratum_corneum: 15 um is 1.5 cells of domain.dz = 10 um; "
+                                 "need at least 2"));
+        CHECK_THAT(msg, Contains("use domain.dz <= 7.5 um"));
+    }
+    SECTION("the channel must end 2 dz above the bottom of the tissue") {
+        const std::string msg = error_of("[microneedles]\nneedle_length = \"2500 um\"\ninsertion_efficiency = 0.9\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("microneedles.insertion_efficiency * microneedles.needle_length"));
+        CHECK_THAT(msg, Contains("2250 um"));
+        CHECK_THAT(msg, Contains("1085 um"));
+    }
+    SECTION("dx must give 4 cells across the channel mouth") {
+        const std::string msg = error_of("[domain]\ndx = \"40 um\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("channel mouth"));
+        CHECK_THAT(msg, Contains("3.125 cells of domain.dx = 40 um; need at least 4; use domain.dx <= 31.25 um"));
+    }
+    SECTION("no mouth check for intact skin") {
+        CHECK_NOTHROW(load_scenario_text("[microneedles]\nenabled = false\n[domain]\ndx = \"40 um\"\n", "a.toml"));
+    }
+    SECTION("the box must hold the patch") {
+        const std::string msg = error_of("[microneedles]\narray = [3, 3]\n[domain]\nsize_x = \"1000 um\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:4:"));
+        CHECK_THAT(msg, Contains("domain.size_x = 1000 um is smaller than the patch"));
+    }
+    SECTION("a unit cell is one pitch wide") {
+        CHECK_THAT(error_of("[domain]\nsize_y = \"900 um\"\n"), Contains("domain.size_y = 900 um: a periodic unit cell"));
+    }
+    SECTION("output times lie within [0, end]") {
+        const std::string msg = error_of("[time]\nend = \"12 h\"\noutputs = [\"0 h\", \"3 h\", \"30 h\"]\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:3:"));
+        CHECK_THAT(msg, Contains("time.outputs[2] = 30 h is after time.end = 12 h"));
+    }
+    SECTION("output times ascend") {
+        const std::string msg = error_of("[time]\noutputs = [\"0 h\", \"3 h\", \"2 h\"]\n");
+        CHECK_THAT(msg, Contains("time.outputs must ascend"));
+    }
+    SECTION("dt_initial <= dt_max") {
+        const std::string msg = error_of("[time]\ndt_initial = \"10 min\"\n");
+        CHECK_THAT(msg, Contains("scenarios/x.toml:2:"));
+        CHECK_THAT(msg, Contains("time.dt_initial = 600 s is larger than time.dt_max = 300 s"));
+    }
+    SECTION("a patch needs both N and M") {
+        CHECK_THAT(error_of("[microneedles]\narray = [0, 3]\n"), Contains("microneedles.array = [0, 3]"));
+    }
+}
+
+TEST_CASE("a missing file is an InputError naming it", "[scenario]") {
+    CHECK_THROWS_WITH(load_scenario("no/such/scenario.toml"), Contains("no/such/scenario.toml"));
+}
+
+TEST_CASE("docs/scenario-reference.md lists every key of the schema", "[scenario]") {
+    std::ifstream in(kSource / "docs" / "scenario-reference.md");
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& key : schema::keys()) {
+        INFO(key.path);
+        CHECK_THAT(text.str(), Contains("`" + key.path + "`"));
+    }
+}
