@@ -5,6 +5,10 @@
 #include <limits>
 #include <stdexcept>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace exoderm {
 
 namespace {
@@ -76,51 +80,123 @@ void solve_group(const TridiagonalFactor* const* f, double* const* x, std::ptrdi
     }
 }
 
-// Eight doubles handled as one value (GCC/Clang vector extension): element-wise IEEE
-// arithmetic, lowered to whatever vector width the target has (2 x SSE2 by default).
-using Lanes = double __attribute__((vector_size(8 * sizeof(double)), aligned(sizeof(double))));
-static_assert(sizeof(Lanes) == kLanes * sizeof(double));
-
-inline Lanes load_lanes(const double* p) {
-    Lanes v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void store_lanes(double* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
-
-// kLanes lines sharing one factor, elements contiguous (x lines of a plane): the lines are
-// transposed into a lane-interleaved scratch t[i * kLanes + j] so the recurrences run on
-// all lanes at once; the periodic correction is applied on the way back. Per line, the
-// arithmetic is exactly that of solve_line (same operations, same order, no contraction).
-void solve_bulk_x(const TridiagonalFactor& f, double* const* x, double* __restrict t) {
+#if defined(__SSE2__)
+// 2 P lines sharing one factor, elements contiguous (the x lines of a plane), solved two
+// lines per SSE2 register: each pair of lines is read two elements at a time and
+// transposed in registers (unpacklo/unpackhi), so the P independent recurrences run on
+// (line a, line b) vectors. Per line the arithmetic is exactly that of solve_line (the same
+// IEEE operations in the same order; SSE2 has no fused multiply-add). Requires n >= 2.
+template <int P>
+void solve_x_pairs(const TridiagonalFactor& f, double* const* x) {
     const int n = f.n;
     const double* inv = f.inv_denom.data();
     const double* lower = f.scaled_lower.data();
     const double* upper = f.upper_prime.data();
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < kLanes; ++j) t[i * kLanes + j] = x[j][i];
-    Lanes prev = load_lanes(t) * inv[0];
-    store_lanes(t, prev);
-    for (int i = 1; i < n; ++i) {
-        prev = load_lanes(t + i * kLanes) * inv[i] - lower[i] * prev;
-        store_lanes(t + i * kLanes, prev);
+    __m128d prev[P];
+    // Forward elimination.
+    {
+        const __m128d inv0 = _mm_set1_pd(inv[0]);
+        for (int p = 0; p < P; ++p) {
+            prev[p] = _mm_mul_pd(_mm_set_pd(x[2 * p + 1][0], x[2 * p][0]), inv0);
+            _mm_storel_pd(x[2 * p], prev[p]);
+            _mm_storeh_pd(x[2 * p + 1], prev[p]);
+        }
     }
-    for (int i = n - 2; i >= 0; --i) {
-        prev = load_lanes(t + i * kLanes) - upper[i] * prev;
-        store_lanes(t + i * kLanes, prev);
+    int i = 1;
+    for (; i + 1 < n; i += 2) {
+        const __m128d inv0 = _mm_set1_pd(inv[i]), inv1 = _mm_set1_pd(inv[i + 1]);
+        const __m128d low0 = _mm_set1_pd(lower[i]), low1 = _mm_set1_pd(lower[i + 1]);
+        for (int p = 0; p < P; ++p) {
+            double* xa = x[2 * p] + i;
+            double* xb = x[2 * p + 1] + i;
+            const __m128d a = _mm_loadu_pd(xa), b = _mm_loadu_pd(xb);
+            const __m128d e0 = _mm_sub_pd(_mm_mul_pd(_mm_unpacklo_pd(a, b), inv0), _mm_mul_pd(low0, prev[p]));
+            const __m128d e1 = _mm_sub_pd(_mm_mul_pd(_mm_unpackhi_pd(a, b), inv1), _mm_mul_pd(low1, e0));
+            prev[p] = e1;
+            _mm_storeu_pd(xa, _mm_unpacklo_pd(e0, e1));
+            _mm_storeu_pd(xb, _mm_unpackhi_pd(e0, e1));
+        }
     }
-    if (!f.cyclic) {
-        for (int i = 0; i < n; ++i)
-            for (int j = 0; j < kLanes; ++j) x[j][i] = t[i * kLanes + j];
-        return;
+    if (i < n) {
+        const __m128d inv0 = _mm_set1_pd(inv[i]), low0 = _mm_set1_pd(lower[i]);
+        for (int p = 0; p < P; ++p) {
+            const __m128d e = _mm_set_pd(x[2 * p + 1][i], x[2 * p][i]);
+            prev[p] = _mm_sub_pd(_mm_mul_pd(e, inv0), _mm_mul_pd(low0, prev[p]));
+            _mm_storel_pd(x[2 * p] + i, prev[p]);
+            _mm_storeh_pd(x[2 * p + 1] + i, prev[p]);
+        }
     }
-    // prev holds row 0 now.
-    const Lanes factor = (prev + f.corner_ratio * load_lanes(t + (n - 1) * kLanes)) * f.inv_sherman_morrison;
+    __m128d last[P]; // element n - 1: final already (back substitution starts from it)
+    for (int p = 0; p < P; ++p) last[p] = prev[p];
+    // Back substitution, elements (i - 1, i) at a time.
+    i = n - 2;
+    for (; i >= 1; i -= 2) {
+        const __m128d up1 = _mm_set1_pd(upper[i]), up0 = _mm_set1_pd(upper[i - 1]);
+        for (int p = 0; p < P; ++p) {
+            double* xa = x[2 * p] + i - 1;
+            double* xb = x[2 * p + 1] + i - 1;
+            const __m128d a = _mm_loadu_pd(xa), b = _mm_loadu_pd(xb);
+            const __m128d e1 = _mm_sub_pd(_mm_unpackhi_pd(a, b), _mm_mul_pd(up1, prev[p]));
+            const __m128d e0 = _mm_sub_pd(_mm_unpacklo_pd(a, b), _mm_mul_pd(up0, e1));
+            prev[p] = e0;
+            _mm_storeu_pd(xa, _mm_unpacklo_pd(e0, e1));
+            _mm_storeu_pd(xb, _mm_unpackhi_pd(e0, e1));
+        }
+    }
+    if (i == 0) {
+        const __m128d up0 = _mm_set1_pd(upper[0]);
+        for (int p = 0; p < P; ++p) {
+            const __m128d e = _mm_set_pd(x[2 * p + 1][0], x[2 * p][0]);
+            prev[p] = _mm_sub_pd(e, _mm_mul_pd(up0, prev[p]));
+            _mm_storel_pd(x[2 * p], prev[p]);
+            _mm_storeh_pd(x[2 * p + 1], prev[p]);
+        }
+    }
+    if (!f.cyclic) return;
+    // Periodic correction x -= factor q, factor = (x_0 + corner x_{n-1}) / (1 + ...).
+    const __m128d corner = _mm_set1_pd(f.corner_ratio), ism = _mm_set1_pd(f.inv_sherman_morrison);
     const double* q = f.q.data();
-    for (int i = 0; i < n; ++i) {
-        const Lanes v = load_lanes(t + i * kLanes) - factor * q[i];
-        for (int j = 0; j < kLanes; ++j) x[j][i] = v[j];
+    for (int p = 0; p < P; ++p) {
+        const __m128d factor = _mm_mul_pd(_mm_add_pd(prev[p], _mm_mul_pd(corner, last[p])), ism);
+        const __m128d fa = _mm_unpacklo_pd(factor, factor), fb = _mm_unpackhi_pd(factor, factor);
+        double* xa = x[2 * p];
+        double* xb = x[2 * p + 1];
+        int k = 0;
+        for (; k + 1 < n; k += 2) {
+            const __m128d qk = _mm_loadu_pd(q + k);
+            _mm_storeu_pd(xa + k, _mm_sub_pd(_mm_loadu_pd(xa + k), _mm_mul_pd(fa, qk)));
+            _mm_storeu_pd(xb + k, _mm_sub_pd(_mm_loadu_pd(xb + k), _mm_mul_pd(fb, qk)));
+        }
+        if (k < n) {
+            const __m128d qk = _mm_set1_pd(q[k]);
+            _mm_storel_pd(xa + k, _mm_sub_pd(_mm_load_sd(xa + k), _mm_mul_pd(fa, qk)));
+            _mm_storel_pd(xb + k, _mm_sub_pd(_mm_load_sd(xb + k), _mm_mul_pd(fb, qk)));
+        }
     }
+}
+#endif
+
+// Any number of lines sharing one factor, elements contiguous.
+void solve_x_shared(const TridiagonalFactor& f, double* const* x, int count) {
+    int k = 0;
+#if defined(__SSE2__)
+    if (f.n >= 2) {
+        for (; k + 16 <= count; k += 16) solve_x_pairs<8>(f, x + k);
+        if (count - k >= 8) {
+            solve_x_pairs<4>(f, x + k);
+            k += 8;
+        }
+        if (count - k >= 4) {
+            solve_x_pairs<2>(f, x + k);
+            k += 4;
+        }
+        if (count - k >= 2) {
+            solve_x_pairs<1>(f, x + k);
+            k += 2;
+        }
+    }
+#endif
+    for (; k < count; ++k) solve_line(f, x[k], 1);
 }
 
 // solve_group over any number of lines (kLanes at a time, then 4, 2, 1).
@@ -327,14 +403,11 @@ void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) {
     const auto ny = static_cast<std::size_t>(g.ny);
     double* base = c + z * plane;
 
-    // x: the plane's lines, kLanes at a time; bulk lines share the row's factor, special
-    // lines (sorted by start, so met in order) bring their own.
+    // x: bulk lines share the row's factor and are solved 16 at a time; special lines (sorted
+    // by start, so met in order) bring their own factors and are solved kLanes at a time.
     {
-        const TridiagonalFactor* bulk = &bulk_x_[z];
-        thread_local std::vector<double> scratch;
-        if (scratch.size() < nx * kLanes) scratch.resize(nx * kLanes);
-        double* bulk_lines[kLanes] = {};
-        int bulk_count = 0;
+        thread_local std::vector<double*> bulk_lines;
+        bulk_lines.clear();
         const TridiagonalFactor* special_factors[kLanes] = {};
         double* special_lines[kLanes] = {};
         int special_count = 0;
@@ -351,14 +424,10 @@ void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) {
                     special_count = 0;
                 }
             } else {
-                bulk_lines[bulk_count] = line;
-                if (++bulk_count == kLanes) {
-                    solve_bulk_x(*bulk, bulk_lines, scratch.data());
-                    bulk_count = 0;
-                }
+                bulk_lines.push_back(line);
             }
         }
-        solve_groups<true>(&bulk, bulk_lines, bulk_count, 1);
+        solve_x_shared(bulk_x_[z], bulk_lines.data(), static_cast<int>(bulk_lines.size()));
         solve_groups<false>(special_factors, special_lines, special_count, 1);
     }
 

@@ -29,7 +29,8 @@ def parse_arguments(argv):
                         help="LAST (default) or a snapshot index, 0-based; negative counts from the end")
     parser.add_argument("--mode", choices=("slices", "surface", "volume"), default="slices",
                         help="slices through the centre (default), the box surface, or a volume rendering")
-    parser.add_argument("--log", action="store_true", help="logarithmic colour scale")
+    parser.add_argument("--log", action="store_true",
+                        help="logarithmic colour scale (cells <= 0 are drawn light grey)")
     parser.add_argument("--width", type=int, default=800)
     parser.add_argument("--height", type=int, default=600)
     return parser.parse_args(argv)
@@ -105,16 +106,22 @@ def colour_map(field, data_range, use_log):
     if use_log:
         high = max(high, 1e-300)
         low = low if low > 0 else high * 1e-6  # log scale needs a positive lower end
-        lut.UseLogScale = 1
     if not high > low:  # a constant field still gets a visible, valid range
         high = low + (abs(low) if low != 0 else 1.0)
+    # Rescale before switching to log, so the map never holds a range that includes 0.
     lut.RescaleTransferFunction(low, high)
+    if use_log:
+        lut.MapControlPointsToLogSpace()  # keep the colours evenly spread over the decades
+        lut.UseLogScale = 1
+        lut.NanColor = [0.75, 0.75, 0.75]  # cells <= 0 have no logarithm: light grey
     opacity = pv.GetOpacityTransferFunction(field)
     opacity.RescaleTransferFunction(low, high)
     return lut
 
 
-def show_field(source, view, field, lut, mode, bounds):
+def show_field(source, view, field, mode, bounds):
+    """Displays coloured by the cell field (slices through the centre, surface or volume) and the
+    box outline. Returns the first coloured display."""
     centre = [0.5 * (bounds[0] + bounds[1]), 0.5 * (bounds[2] + bounds[3]), 0.5 * (bounds[4] + bounds[5])]
     shown = []
     if mode == "slices":
@@ -130,12 +137,11 @@ def show_field(source, view, field, lut, mode, bounds):
         shown.append(display)
     for display in shown:
         pv.ColorBy(display, ("CELLS", field))
-        display.LookupTable = lut
-    outline = pv.Show(source, view)
-    outline.SetRepresentationType("Outline")
+    # A separate filter: a second Show() of the same source would return the same display.
+    outline = pv.Show(pv.Outline(Input=source), view)
     outline.AmbientColor = [0.0, 0.0, 0.0]
     outline.DiffuseColor = [0.0, 0.0, 0.0]
-    return shown[0]
+    return shown
 
 
 def place_camera(view, bounds):
@@ -177,8 +183,11 @@ def main(argv):
     view = make_view(args.width, args.height)
     if t_s is not None:
         view.ViewTime = t_s
+    displays = show_field(reader, view, args.field, args.mode, bounds)
+    # After ColorBy, which would otherwise rescale the colours to the first slice's range.
     lut = colour_map(args.field, data_range, args.log)
-    display = show_field(reader, view, args.field, lut, args.mode, bounds)
+    for display in displays:
+        display.LookupTable = lut
 
     units = field_units(args.xmf, args.field)
     bar = pv.GetScalarBar(lut, view)
@@ -187,7 +196,7 @@ def main(argv):
     bar.TitleColor = [0.0, 0.0, 0.0]
     bar.LabelColor = [0.0, 0.0, 0.0]
     bar.RangeLabelFormat = "%-#.3g"
-    display.SetScalarBarVisibility(view, True)
+    displays[0].SetScalarBarVisibility(view, True)
 
     title = pv.Text(Text="%s   %s   (z: depth into skin, um)" % (os.path.basename(args.xmf), time_label(t_s)))
     title_display = pv.Show(title, view)
@@ -198,6 +207,9 @@ def main(argv):
     place_camera(view, bounds)
     pv.Render(view)
     pv.SaveScreenshot(args.png, view, ImageResolution=[args.width, args.height])
+    # Delete the view while its OpenGL context is still valid: left to interpreter shutdown,
+    # ParaView 5.11 under Xvfb fails with "GLXBadContext" and exit code 1 after writing the PNG.
+    pv.Delete(view)
     print("rendered '%s' at %s, range %.4g..%.4g, to %s"
           % (args.field, time_label(t_s) or "no time", data_range[0], data_range[1], args.png))
     return 0
