@@ -1,8 +1,8 @@
 #include "app/memory_check.hpp"
 
 #include "model/errors.hpp"
-#include "solvers/transport.hpp"
 #include "model/tissue.hpp"
+#include "solvers/simulation.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -21,7 +21,7 @@ double available_memory_bytes() {
 }
 
 void check_memory(const Scenario& s) {
-    const double needed = estimate_transport_bytes(s);
+    const double needed = estimate_memory_bytes(s);
     const bool from_scenario = s.domain.memory_limit_bytes > 0.0;
     const double limit = from_scenario ? s.domain.memory_limit_bytes : available_memory_bytes();
     if (limit <= 0.0 || needed <= limit) return;

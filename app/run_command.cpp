@@ -5,6 +5,7 @@
 #include "io/recorder.hpp"
 #include "io/run_recorder.hpp"
 #include "model/scenario_load.hpp"
+#include "model/vesicle_sizes.hpp"
 #include "solvers/simulation.hpp"
 
 #include <omp.h>
@@ -67,7 +68,7 @@ std::string describe_scenario(const Scenario& s) {
             << classes[k].diameter_nm << " nm, D0 " << classes[k].d0_um2_per_s << " um^2/s\n";
     const double applied = s.product.concentration_per_um3 * s.product.volume_per_area_um * g.size_x_um() * g.size_y_um();
     out << "# applied dose in the box: " << applied << " particles\n";
-    out << "# memory estimate: " << estimate_transport_bytes(s) / (1024.0 * 1024.0) << " MiB\n";
+    out << "# memory estimate: " << estimate_memory_bytes(s) / (1024.0 * 1024.0) << " MiB\n";
     return out.str();
 }
 
@@ -99,7 +100,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     std::ostringstream out;
     out << "exoderm " << kVersion << " (" << kGitCommit << "): " << s.name << "\n";
     out << "grid " << g.nx << " x " << g.ny << " x " << g.nz << " (" << g.size() << " voxels), "
-        << simulation.transport().size_classes().size() << " size classes, " << simulation.steps_taken()
+        << simulation.transport().field_classes() << " size classes, " << simulation.steps_taken()
         << " steps, " << wall << " s on " << omp_get_max_threads() << " threads\n";
     out << "dose at t = " << s.time.end_s / 3600.0 << " h (particles, share of the applied dose):\n";
     out << amount_line("applied", d.applied, d.applied);

@@ -50,7 +50,7 @@ constexpr std::size_t kSeriesBufferRows = 1024;
 constexpr hsize_t kTimeChunkRows = 256;
 
 const std::set<std::string>& reserved_groups() {
-    static const std::set<std::string> names{"grid", "scenario", "static", "snapshots", "summary"};
+    static const std::set<std::string> names{"grid", "scenario", "static", "snapshots", "summary", "particles"};
     return names;
 }
 
@@ -228,12 +228,19 @@ public:
 
     void vector_dataset(hid_t parent, const std::string& name, const std::vector<double>& values,
                         const std::string& units, const std::string& what) {
-        const hsize_t size = values.size();
-        h5::Handle space = checked(H5Screate_simple(1, &size, nullptr), H5Sclose, what);
+        array_dataset(parent, name, values, {values.size()}, units, what);
+    }
+
+    // A 1D or 2D dataset of doubles, C order (dimensions may be 0: an empty set of points).
+    void array_dataset(hid_t parent, const std::string& name, std::span<const double> values,
+                       const std::vector<hsize_t>& dimensions, const std::string& units, const std::string& what) {
+        h5::Handle space = checked(H5Screate_simple(static_cast<int>(dimensions.size()), dimensions.data(), nullptr),
+                                   H5Sclose, what);
         h5::Handle dataset = checked(
             H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
             H5Dclose, what);
-        check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), what);
+        if (!values.empty())
+            check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), what);
         attribute_string(dataset.get(), "units", units, what);
         flush_and_close_dataset(dataset, what);
     }
@@ -387,10 +394,12 @@ struct Recorder::Impl {
     h5::Handle snapshots_group;
     h5::Handle time_dataset;
     h5::Handle summary_group;
+    h5::Handle particles_group; // made by the first snapshot with points
     std::map<std::string, Series> series;
 
     std::vector<xdmf::FieldRef> static_fields;
     std::vector<xdmf::Step> steps; // completed snapshots only
+    std::vector<xdmf::PointStep> point_steps;
 
     bool finished = false;
     std::string failure; // first OutputError; the file is not trusted after it
@@ -447,6 +456,7 @@ struct Recorder::Impl {
             }
             writer.close(entry.group, "cannot close " + in_file("/" + name));
         }
+        writer.close(particles_group, "cannot close " + in_file("/particles"));
         writer.close(summary_group, "cannot close " + in_file("/summary"));
         writer.close(time_dataset, "cannot close " + in_file("/snapshots/time_s"));
         writer.close(snapshots_group, "cannot close " + in_file("/snapshots"));
@@ -603,6 +613,25 @@ void Recorder::write_static_field(const FieldView& field) {
 }
 
 void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields) {
+    write_snapshot(t_s, fields, nullptr);
+}
+
+void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet& points) {
+    if (points.xyz.size() % 3 != 0) throw std::invalid_argument("point set: xyz must hold 3 values per point");
+    std::set<std::string> names{"xyz"};
+    for (const PointAttribute& attribute : points.attributes) {
+        validate_name("point attribute", attribute.name);
+        if (!names.insert(attribute.name).second)
+            throw std::invalid_argument("point attribute '" + attribute.name + "' is given twice or is named xyz");
+        if (attribute.values.size() != points.count())
+            throw std::invalid_argument("point attribute '" + attribute.name + "' has " +
+                                        std::to_string(attribute.values.size()) + " values for " +
+                                        std::to_string(points.count()) + " points");
+    }
+    write_snapshot(t_s, fields, &points);
+}
+
+void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet* points) {
     if (!std::isfinite(t_s)) throw std::invalid_argument("snapshot time is not finite");
     std::set<std::string> names;
     for (const FieldView& field : fields) {
@@ -629,11 +658,32 @@ void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields) 
             step.fields.push_back({field.name, object});
         }
         w.close(group, "cannot write snapshot " + impl_->in_file(group_path));
+        xdmf::PointStep point_step{t_s, 0, {}, {}};
+        if (points != nullptr) {
+            if (!impl_->particles_group.valid())
+                impl_->particles_group = w.create_group(impl_->file.get(), "particles",
+                                                        "cannot create " + impl_->in_file("/particles"));
+            const std::string points_path = "/particles/" + group_name;
+            const std::string what = "cannot write points " + impl_->in_file(points_path);
+            h5::Handle point_group = w.create_group(impl_->particles_group.get(), group_name, what);
+            const auto count = static_cast<hsize_t>(points->count());
+            w.attribute_double(point_group.get(), "time_s", t_s, what);
+            w.attribute_uint64(point_group.get(), "count", count, what);
+            w.array_dataset(point_group.get(), "xyz", points->xyz, {count, 3}, "um", what);
+            point_step.count = points->count();
+            point_step.xyz_object = points_path + "/xyz";
+            for (const PointAttribute& attribute : points->attributes) {
+                w.array_dataset(point_group.get(), attribute.name, attribute.values, {count}, attribute.units, what);
+                point_step.attributes.push_back({attribute.name, points_path + "/" + attribute.name});
+            }
+            w.close(point_group, what);
+        }
         // time_s grows last: a snapshot counts as complete iff its index < len(/snapshots/time_s).
         w.append(impl_->time_dataset.get(), index, std::span<const double>(&t_s, 1),
                  "cannot append to " + impl_->in_file("/snapshots/time_s"));
         impl_->flush_everything();
         impl_->steps.push_back(std::move(step));
+        if (points != nullptr) impl_->point_steps.push_back(std::move(point_step));
     });
 }
 
@@ -729,6 +779,7 @@ void Recorder::finish() {
     document.hdf5_file_name = impl_->final_path.filename().string();
     document.static_fields = impl_->static_fields;
     document.steps = impl_->steps;
+    document.point_steps = impl_->point_steps;
     xdmf::write_file(xdmf_path(), document);
 }
 

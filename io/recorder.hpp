@@ -35,6 +35,20 @@ struct FieldView {
     std::span<const double> values; // nx*ny*nz values
 };
 
+// A set of points at one snapshot (e.g. a sample of simulated vesicles): positions and
+// per-point attributes, written under /particles and shown by ParaView as a point cloud.
+struct PointAttribute {
+    std::string name;  // dataset name, e.g. "diameter_nm"
+    std::string units; // e.g. "nm"
+    std::span<const double> values; // one per point
+};
+
+struct PointSet {
+    std::span<const double> xyz; // x, y, z of each point in um (z = depth), 3 values per point
+    std::vector<PointAttribute> attributes;
+    std::size_t count() const { return xyz.size() / 3; }
+};
+
 struct SeriesColumn {
     std::string name;
     std::string units;
@@ -53,6 +67,9 @@ public:
 
     // A snapshot of 3D fields at time t_s, appended to /snapshots.
     void write_snapshot(double t_s, const std::vector<FieldView>& fields);
+    // The same, plus a point set written to /particles/<same index> (an XDMF point grid beside
+    // the field grid). A snapshot may have no points; an empty set is written as 0 rows.
+    void write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet& points);
 
     // Time series: declare the columns once, then append rows (flushed as they come).
     void declare_series(const std::string& group, const std::vector<SeriesColumn>& columns);
@@ -77,6 +94,8 @@ public:
     std::filesystem::path xdmf_path() const;     // "<stem>.xmf" beside path(), made by finish()
 
 private:
+    void write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet* points);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

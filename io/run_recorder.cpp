@@ -67,11 +67,23 @@ void RunRecorder::on_output(std::size_t, const Transport& t) {
                                   {"bound", "particles/um^3", bound_},
                                   {"lumen_fraction", "1", t.lumen_fraction()}};
     if (scenario_.output.write_size_classes)
-        for (std::size_t k = 0; k < t.size_classes().size(); ++k) {
+        for (std::size_t k = 0; k < t.field_classes(); ++k) {
             fields.push_back({"free_class_" + std::to_string(k), "particles/um^3", t.free_class(k)});
             fields.push_back({"bound_class_" + std::to_string(k), "particles/um^3", t.bound_class(k)});
         }
-    recorder_.write_snapshot(t.time_s(), fields);
+    if (scenario_.transport_mode != TransportMode::Particles || scenario_.particles.output_sample == 0) {
+        recorder_.write_snapshot(t.time_s(), fields);
+        return;
+    }
+    // A sample of the simulated vesicles (the same ones from snapshot to snapshot, as far as
+    // they are still in the tissue), as a point set beside the fields.
+    ParticleSample sample;
+    t.sample_particles(scenario_.particles.output_sample, sample);
+    PointSet points{sample.xyz,
+                    {{"diameter_nm", "nm", sample.diameter_nm},
+                     {"state", "1", sample.state},
+                     {"id", "1", sample.id}}};
+    recorder_.write_snapshot(t.time_s(), fields, points);
 }
 
 void RunRecorder::write_summary(double wall_time_s) {

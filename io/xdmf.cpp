@@ -78,6 +78,28 @@ void write_uniform_grid(std::ostringstream& out, const Document& document, const
     out << "    </Grid>\n";
 }
 
+void write_point_grid(std::ostringstream& out, const Document& document, const PointStep& step, std::size_t index) {
+    const std::string indent = "      ";
+    const std::string n = std::to_string(step.count);
+    out << "    <Grid Name=\"particles_" << index << "\" GridType=\"Uniform\">\n"
+        << indent << "<Time Value=\"" << number(step.time_s) << "\"/>\n"
+        << indent << "<Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << n
+        << "\" NodesPerElement=\"1\"/>\n"
+        << indent << "<Geometry GeometryType=\"XYZ\">\n"
+        << indent << "  <DataItem Dimensions=\"" << n
+        << " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << escape_xml(document.hdf5_file_name) << ":"
+        << escape_xml(step.xyz_object) << "</DataItem>\n"
+        << indent << "</Geometry>\n";
+    for (const FieldRef& attribute : step.attributes) {
+        out << indent << "<Attribute Name=\"" << escape_xml(attribute.name)
+            << "\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+            << indent << "  <DataItem Dimensions=\"" << n << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+            << escape_xml(document.hdf5_file_name) << ":" << escape_xml(attribute.hdf5_object) << "</DataItem>\n"
+            << indent << "</Attribute>\n";
+    }
+    out << "    </Grid>\n";
+}
+
 } // namespace
 
 std::string render(const Document& document) {
@@ -95,6 +117,15 @@ std::string render(const Document& document) {
         for (std::size_t i = 0; i < document.steps.size(); ++i) {
             write_uniform_grid(out, document, "snapshot_" + std::to_string(i), &document.steps[i]);
         }
+        out << "  </Grid>\n";
+    }
+    bool any_points = false;
+    for (const PointStep& step : document.point_steps) any_points = any_points || step.count > 0;
+    if (any_points) {
+        // Points (simulated vesicles) beside the fields: x, y, z in um like the field grid.
+        out << "  <Grid Name=\"particles\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+        for (std::size_t i = 0; i < document.point_steps.size(); ++i)
+            if (document.point_steps[i].count > 0) write_point_grid(out, document, document.point_steps[i], i);
         out << "  </Grid>\n";
     }
     out << "  </Domain>\n"

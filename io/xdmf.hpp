@@ -20,11 +20,22 @@ struct Step {
     std::vector<FieldRef> fields;
 };
 
+// A point set of one snapshot: a Polyvertex grid with node attributes.
+struct PointStep {
+    double time_s = 0.0;
+    std::size_t count = 0;
+    std::string xyz_object;          // e.g. "/particles/000000/xyz", count x 3
+    std::vector<FieldRef> attributes; // count values each
+};
+
 struct Document {
     GridInfo grid;
     std::string hdf5_file_name;          // file name only: resolved relative to the .xmf
     std::vector<FieldRef> static_fields; // repeated in every step so each frame is complete
     std::vector<Step> steps;             // no steps: one untimed grid with the static fields
+    // Point sets: a second temporal collection "particles" beside the fields (empty sets are
+    // left out, as XDMF readers do not take a grid of zero points).
+    std::vector<PointStep> point_steps;
 };
 
 // The XML text.

@@ -92,6 +92,17 @@ struct TimeSpec {
     double dt_growth = 0.0;
 };
 
+// How vesicles are transported: continuum fields (PDE) or individual Brownian particles.
+enum class TransportMode : std::uint8_t { Continuum, Particles };
+
+// Particle mode (docs/particles.md).
+struct ParticleSpec {
+    // Simulated particles standing for the applied dose: each carries w = applied / budget vesicles.
+    std::int64_t budget = 0;
+    std::int64_t output_sample = 0; // positions written per snapshot; 0 none, -1 all
+    double max_step_um = 0.0;       // rms step per axis near channels, layer boundaries and the surface
+};
+
 struct OutputSpec {
     bool write_fields = false;       // 3D fields at output times
     bool write_size_classes = false; // per size class as well as the totals
@@ -107,6 +118,8 @@ struct Scenario {
     ProductSpec product;
     DegradationSpec degradation;
     DomainSpec domain;
+    TransportMode transport_mode = TransportMode::Continuum;
+    ParticleSpec particles;
     TimeSpec time;
     OutputSpec output;
     std::uint64_t seed = 0;

@@ -272,6 +272,21 @@ std::vector<Key> build_keys() {
                  [](auto& s) -> auto& { return s.degradation.half_life_s; }));
     add(choice<BottomBoundary>("transport.bottom", {"no_flux", "sink"}, 'A', "boundary at the bottom of the dermis",
                                [](auto& s) -> auto& { return s.domain.bottom; }));
+    add(choice<TransportMode>("transport.mode", {"continuum", "particles"}, '-',
+                              "continuum: concentration fields (PDE); particles: individual Brownian vesicles "
+                              "(docs/particles.md)",
+                              [](auto& s) -> auto& { return s.transport_mode; }));
+
+    // [particles]
+    add(integer("particles.budget", "1000000", closed(1, 1e9), '-',
+                "simulated particles standing for the applied dose; each carries applied / budget vesicles",
+                [](auto& s) -> auto& { return s.particles.budget; }));
+    add(integer("particles.output_sample", "10000", closed(-1, 1e9), '-',
+                "particle positions written per snapshot; 0: none, -1: all",
+                [](auto& s) -> auto& { return s.particles.output_sample; }));
+    add(quantity("particles.max_step", uk::length, "um", quote("2 um"), positive_up_to(100), '-',
+                 "rms step per axis near channels, layer boundaries and the skin surface (sets the sub-steps)",
+                 [](auto& s) -> auto& { return s.particles.max_step_um; }));
 
     // [domain]
     add(quantity("domain.dx", uk::length, "um", quote("10 um"), positive_up_to(1000), '-', "lateral grid spacing (x and y)",

@@ -8,6 +8,26 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi" // vector values only cross always-inline helpers
+#endif
+
+// x86-64 with GCC: the hot kernels also exist in AVX2 and AVX-512 versions, chosen at run
+// time from the CPU (target_clones for whole sweeps, an explicit check for the hand-written
+// kernels). Floating-point contraction is turned off in all of them: AVX-512 has fused
+// multiply-add, and contracting would change the rounding. So every version performs the
+// same IEEE operations in the same order and gives bitwise the same result.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(EXODERM_NO_MULTIVERSIONING)
+#define EXODERM_X86_DISPATCH 1
+#include <immintrin.h>
+#define EXODERM_KERNEL __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"), flatten))
+#define EXODERM_AVX2 __attribute__((target("avx2"), optimize("fp-contract=off"), flatten))
+#define EXODERM_AVX512 __attribute__((target("avx512f"), optimize("fp-contract=off"), flatten))
+#else
+#define EXODERM_X86_DISPATCH 0
+#define EXODERM_KERNEL
+#endif
 
 namespace exoderm {
 
@@ -18,76 +38,55 @@ constexpr std::uint8_t kMouth = 2;
 
 double harmonic_mean(double a, double b) { return a + b > 0.0 ? 2.0 * a * b / (a + b) : 0.0; }
 
-// Lines solved together by solve_group: enough independent recurrences to hide the
-// latency of each (a line alone is a serial chain of dependent multiply-subtracts).
-constexpr int kLanes = 8;
-// Columns of a z-sweep block: 512 columns x nz rows stay in L2 between the forward and the
-// backward pass. Fixed (not derived from the thread count), so the result is the same for
-// any number of threads.
-constexpr std::size_t kZBlock = 512;
-// Columns of a y-sweep chunk: a chunk of a plane (ny x 32 values) stays in L1 across the
-// forward, backward and periodic-correction passes.
-constexpr std::size_t kYChunk = 32;
+#if EXODERM_X86_DISPATCH
+bool cpu_has_avx2() {
+    static const bool has = __builtin_cpu_supports("avx2");
+    return has;
+}
+bool cpu_has_avx512() {
+    static const bool has = __builtin_cpu_supports("avx512f");
+    return has;
+}
+#endif
 
-// Solves L lines of the same length and kind (all cyclic or none) at once, interleaving
-// their recurrences. Lane j's elements are x[j][i * stride]; its factor is f[0] when Shared,
-// f[j] otherwise. Per line, the arithmetic is exactly that of solve_line (same operations in
-// the same order), so the result is bitwise the same.
-template <int L, bool Shared>
-void solve_group(const TridiagonalFactor* const* f, double* const* x, std::ptrdiff_t stride) {
-    constexpr int kFactors = Shared ? 1 : L;
-    const double* inv[kFactors];
-    const double* lower[kFactors];
-    const double* upper[kFactors];
-    const int n = f[0]->n;
-    for (int k = 0; k < kFactors; ++k) {
-        inv[k] = f[k]->inv_denom.data();
-        lower[k] = f[k]->scaled_lower.data();
-        upper[k] = f[k]->upper_prime.data();
-    }
-    auto lane = [](int j) { return Shared ? 0 : j; };
-    double prev[L];
-    for (int j = 0; j < L; ++j) {
-        prev[j] = x[j][0] * inv[lane(j)][0];
-        x[j][0] = prev[j];
-    }
-    for (int i = 1; i < n; ++i) {
-        const std::ptrdiff_t o = i * stride;
-        for (int j = 0; j < L; ++j) {
-            prev[j] = x[j][o] * inv[lane(j)][i] - lower[lane(j)][i] * prev[j];
-            x[j][o] = prev[j];
-        }
-    }
-    for (int i = n - 2; i >= 0; --i) {
-        const std::ptrdiff_t o = i * stride;
-        for (int j = 0; j < L; ++j) {
-            prev[j] = x[j][o] - upper[lane(j)][i] * prev[j];
-            x[j][o] = prev[j];
-        }
-    }
-    if (!f[0]->cyclic) return;
-    const std::ptrdiff_t last = (n - 1) * stride;
-    double factor[L];
-    const double* q[kFactors];
-    for (int k = 0; k < kFactors; ++k) q[k] = f[k]->q.data();
-    for (int j = 0; j < L; ++j) {
-        const TridiagonalFactor& fj = *f[lane(j)];
-        factor[j] = (x[j][0] + fj.corner_ratio * x[j][last]) * fj.inv_sherman_morrison;
-    }
-    for (int i = 0; i < n; ++i) {
-        const std::ptrdiff_t o = i * stride;
-        for (int j = 0; j < L; ++j) x[j][o] -= factor[j] * q[lane(j)][i];
-    }
+// Element-wise vectors of 2, 4 and 8 doubles (GCC/Clang vector extension); each compiles to
+// the widest instructions of the function it is inlined into.
+using V2 = double __attribute__((vector_size(2 * sizeof(double))));
+using V4 = double __attribute__((vector_size(4 * sizeof(double))));
+using V8 = double __attribute__((vector_size(8 * sizeof(double))));
+template <typename V>
+[[gnu::always_inline]] inline V vload(const double* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+template <typename V>
+[[gnu::always_inline]] inline void vstore(double* p, const V& v) {
+    __builtin_memcpy(p, &v, sizeof v);
 }
 
+// Performance notes (docs/PERFORMANCE.md). Every kernel below performs, per line, exactly
+// the IEEE operations of solve_line in the same order (no reassociation; the default x86-64
+// target has no fused multiply-add), so the result is bitwise that of solving the lines one
+// by one, and it does not depend on how lines are grouped or which thread solves them.
+
+// Tuning constants, measured on the benchmark of docs/PERFORMANCE.md. None of them changes
+// the arithmetic, and none depends on the number of threads.
+// Columns of a z-sweep block: 512 columns x nz rows stay in L2 between the forward and the
+// backward pass.
+constexpr std::size_t kZBlock = 512;
+// Bulk x lines solved together: pairs of lines per SSE2 register, quads per AVX2 register.
+constexpr int kXPairs = 2;
+constexpr int kXQuads = 2;
+
 #if defined(__SSE2__)
-// 2 P lines sharing one factor, elements contiguous (the x lines of a plane), solved two
-// lines per SSE2 register: each pair of lines is read two elements at a time and
-// transposed in registers (unpacklo/unpackhi), so the P independent recurrences run on
-// (line a, line b) vectors. Per line the arithmetic is exactly that of solve_line (the same
-// IEEE operations in the same order; SSE2 has no fused multiply-add). Requires n >= 2.
+// 2 P periodic lines sharing one factor, elements contiguous (the bulk x lines of a plane),
+// solved two lines per SSE2 register: each pair of lines is read two elements at a time and
+// transposed in registers, so P independent recurrences on (line a, line b) vectors hide
+// each other's latency. Requires n >= 2 and f.cyclic. Writes the lines' periodic
+// correction factors to factors[0 .. 2P) instead of applying them.
 template <int P>
-void solve_x_pairs(const TridiagonalFactor& f, double* const* x) {
+void solve_x_pairs(const TridiagonalFactor& f, double* const* x, double* factors) {
     const int n = f.n;
     const double* inv = f.inv_denom.data();
     const double* lower = f.scaled_lower.data();
@@ -126,7 +125,7 @@ void solve_x_pairs(const TridiagonalFactor& f, double* const* x) {
             _mm_storeh_pd(x[2 * p + 1] + i, prev[p]);
         }
     }
-    __m128d last[P]; // element n - 1: final already (back substitution starts from it)
+    __m128d last[P]; // element n - 1, final already (back substitution starts from it)
     for (int p = 0; p < P; ++p) last[p] = prev[p];
     // Back substitution, elements (i - 1, i) at a time.
     i = n - 2;
@@ -152,68 +151,193 @@ void solve_x_pairs(const TridiagonalFactor& f, double* const* x) {
             _mm_storeh_pd(x[2 * p + 1], prev[p]);
         }
     }
-    if (!f.cyclic) return;
-    // Periodic correction x -= factor q, factor = (x_0 + corner x_{n-1}) / (1 + ...).
+    // The periodic correction x -= factor q is left to the y sweep (it is applied to each
+    // element as that sweep reads it, see solve_y_columns); only the factors are returned.
     const __m128d corner = _mm_set1_pd(f.corner_ratio), ism = _mm_set1_pd(f.inv_sherman_morrison);
-    const double* q = f.q.data();
-    for (int p = 0; p < P; ++p) {
-        const __m128d factor = _mm_mul_pd(_mm_add_pd(prev[p], _mm_mul_pd(corner, last[p])), ism);
-        const __m128d fa = _mm_unpacklo_pd(factor, factor), fb = _mm_unpackhi_pd(factor, factor);
-        double* xa = x[2 * p];
-        double* xb = x[2 * p + 1];
-        int k = 0;
-        for (; k + 1 < n; k += 2) {
-            const __m128d qk = _mm_loadu_pd(q + k);
-            _mm_storeu_pd(xa + k, _mm_sub_pd(_mm_loadu_pd(xa + k), _mm_mul_pd(fa, qk)));
-            _mm_storeu_pd(xb + k, _mm_sub_pd(_mm_loadu_pd(xb + k), _mm_mul_pd(fb, qk)));
-        }
-        if (k < n) {
-            const __m128d qk = _mm_set1_pd(q[k]);
-            _mm_storel_pd(xa + k, _mm_sub_pd(_mm_load_sd(xa + k), _mm_mul_pd(fa, qk)));
-            _mm_storel_pd(xb + k, _mm_sub_pd(_mm_load_sd(xb + k), _mm_mul_pd(fb, qk)));
-        }
-    }
+    for (int p = 0; p < P; ++p)
+        _mm_storeu_pd(factors + 2 * p, _mm_mul_pd(_mm_add_pd(prev[p], _mm_mul_pd(corner, last[p])), ism));
 }
 #endif
 
-// Any number of lines sharing one factor, elements contiguous.
-void solve_x_shared(const TridiagonalFactor& f, double* const* x, int count) {
-    int k = 0;
-#if defined(__SSE2__)
-    if (f.n >= 2) {
-        for (; k + 16 <= count; k += 16) solve_x_pairs<8>(f, x + k);
-        if (count - k >= 8) {
-            solve_x_pairs<4>(f, x + k);
-            k += 8;
-        }
-        if (count - k >= 4) {
-            solve_x_pairs<2>(f, x + k);
-            k += 4;
-        }
-        if (count - k >= 2) {
-            solve_x_pairs<1>(f, x + k);
-            k += 2;
+#if EXODERM_X86_DISPATCH
+// 4 Q periodic lines sharing one factor, elements contiguous: the AVX2 counterpart of
+// solve_x_pairs, four lines per register. The forward pass reads four elements of each line
+// at a time, transposes them 4 x 4 in registers and keeps its results in that transposed
+// form in t (row i: element i of the 4 Q lines); the back substitution runs on t and
+// transposes back on the way to memory. Same arithmetic per line; writes the 4 Q
+// correction factors instead of applying them. Requires n >= 2 and t of n x 4 Q values.
+template <int Q>
+EXODERM_AVX2 void solve_x_quads(const TridiagonalFactor& f, double* const* x, double* factors, double* t) {
+    constexpr int kL = 4 * Q; // lines
+    const int n = f.n;
+    const double* inv = f.inv_denom.data();
+    const double* lower = f.scaled_lower.data();
+    const double* upper = f.upper_prime.data();
+    auto transpose = [](__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
+        const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+        const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+        r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+        r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+        r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+        r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+    };
+    auto gather = [&](int q, int i) {
+        return _mm256_set_pd(x[4 * q + 3][i], x[4 * q + 2][i], x[4 * q + 1][i], x[4 * q][i]);
+    };
+    auto row = [&](int i, int q) { return t + static_cast<std::ptrdiff_t>(i) * kL + 4 * q; };
+    __m256d prev[Q];
+    for (int q = 0; q < Q; ++q) {
+        prev[q] = _mm256_mul_pd(gather(q, 0), _mm256_set1_pd(inv[0]));
+        _mm256_storeu_pd(row(0, q), prev[q]);
+    }
+    int i = 1;
+    for (; i + 3 < n; i += 4) {
+        for (int q = 0; q < Q; ++q) {
+            __m256d r0 = _mm256_loadu_pd(x[4 * q] + i), r1 = _mm256_loadu_pd(x[4 * q + 1] + i);
+            __m256d r2 = _mm256_loadu_pd(x[4 * q + 2] + i), r3 = _mm256_loadu_pd(x[4 * q + 3] + i);
+            transpose(r0, r1, r2, r3); // r_k: element i + k of the four lines
+            r0 = _mm256_sub_pd(_mm256_mul_pd(r0, _mm256_set1_pd(inv[i])), _mm256_mul_pd(_mm256_set1_pd(lower[i]), prev[q]));
+            r1 = _mm256_sub_pd(_mm256_mul_pd(r1, _mm256_set1_pd(inv[i + 1])), _mm256_mul_pd(_mm256_set1_pd(lower[i + 1]), r0));
+            r2 = _mm256_sub_pd(_mm256_mul_pd(r2, _mm256_set1_pd(inv[i + 2])), _mm256_mul_pd(_mm256_set1_pd(lower[i + 2]), r1));
+            r3 = _mm256_sub_pd(_mm256_mul_pd(r3, _mm256_set1_pd(inv[i + 3])), _mm256_mul_pd(_mm256_set1_pd(lower[i + 3]), r2));
+            prev[q] = r3;
+            _mm256_storeu_pd(row(i, q), r0);
+            _mm256_storeu_pd(row(i + 1, q), r1);
+            _mm256_storeu_pd(row(i + 2, q), r2);
+            _mm256_storeu_pd(row(i + 3, q), r3);
         }
     }
+    for (; i < n; ++i)
+        for (int q = 0; q < Q; ++q) {
+            prev[q] = _mm256_sub_pd(_mm256_mul_pd(gather(q, i), _mm256_set1_pd(inv[i])),
+                                    _mm256_mul_pd(_mm256_set1_pd(lower[i]), prev[q]));
+            _mm256_storeu_pd(row(i, q), prev[q]);
+        }
+    __m256d last[Q]; // element n - 1, final already
+    for (int q = 0; q < Q; ++q) last[q] = prev[q];
+    // Back substitution in t. The elements n - 1 - (n - 1) % 4 .. n - 1 (a partial group of
+    // four at the end) and whole groups of four below them are written back to x.
+    auto write_back = [&](int first) { // elements first .. first + 3
+        for (int q = 0; q < Q; ++q) {
+            __m256d r0 = _mm256_loadu_pd(row(first, q)), r1 = _mm256_loadu_pd(row(first + 1, q));
+            __m256d r2 = _mm256_loadu_pd(row(first + 2, q)), r3 = _mm256_loadu_pd(row(first + 3, q));
+            transpose(r0, r1, r2, r3);
+            _mm256_storeu_pd(x[4 * q] + first, r0);
+            _mm256_storeu_pd(x[4 * q + 1] + first, r1);
+            _mm256_storeu_pd(x[4 * q + 2] + first, r2);
+            _mm256_storeu_pd(x[4 * q + 3] + first, r3);
+        }
+    };
+    const int tail = n % 4; // elements n - tail .. n - 1 go back one at a time
+    for (i = n - 2; i >= 0; --i) {
+        const __m256d up = _mm256_set1_pd(upper[i]);
+        for (int q = 0; q < Q; ++q) {
+            prev[q] = _mm256_sub_pd(_mm256_loadu_pd(row(i, q)), _mm256_mul_pd(up, prev[q]));
+            _mm256_storeu_pd(row(i, q), prev[q]);
+        }
+        if (i % 4 == 0 && i + 3 < n - tail) write_back(i);
+    }
+    for (int k = n - tail; k < n; ++k)
+        for (int l = 0; l < kL; ++l) x[l][k] = t[static_cast<std::ptrdiff_t>(k) * kL + l];
+    const __m256d corner = _mm256_set1_pd(f.corner_ratio), ism = _mm256_set1_pd(f.inv_sherman_morrison);
+    for (int q = 0; q < Q; ++q)
+        _mm256_storeu_pd(factors + 4 * q, _mm256_mul_pd(_mm256_add_pd(prev[q], _mm256_mul_pd(corner, last[q])), ism));
+}
 #endif
-    for (; k < count; ++k) solve_line(f, x[k], 1);
+
+// Solves the bulk y lines of K W adjacent columns of a plane (line j at x + j, elements
+// `stride` apart) like solve_lines, holding the previous row in registers (K vectors V of
+// W doubles) rather than reloading it. It first applies the periodic correction left over
+// from the x sweep: row y of the plane is x line y, corrected as x -= fx[y] qx[j] where
+// deferred[y] (qx: the x factor's q at these columns, or null when nothing is deferred).
+template <typename V, int K>
+[[gnu::always_inline]] inline void solve_y_columns(const TridiagonalFactor& f, double* x, std::ptrdiff_t stride,
+                                                   const double* qx, const double* fx, const std::uint8_t* deferred) {
+    constexpr int kW = static_cast<int>(sizeof(V) / sizeof(double));
+    const int n = f.n;
+    V q[K], prev[K];
+    for (int k = 0; k < K; ++k) q[k] = qx != nullptr ? vload<V>(qx + kW * k) : V{};
+    {
+        const double inv0 = f.inv_denom[0];
+        const double fx0 = fx[0];
+        for (int k = 0; k < K; ++k) {
+            const V xk = vload<V>(x + kW * k);
+            prev[k] = (deferred[0] ? xk - fx0 * q[k] : xk) * inv0;
+            vstore(x + kW * k, prev[k]);
+        }
+    }
+    for (int i = 1; i < n; ++i) {
+        double* row = x + i * stride;
+        const double inv = f.inv_denom[static_cast<std::size_t>(i)];
+        const double lower = f.scaled_lower[static_cast<std::size_t>(i)];
+        if (deferred[i]) {
+            const double fxi = fx[i];
+            for (int k = 0; k < K; ++k) {
+                prev[k] = (vload<V>(row + kW * k) - fxi * q[k]) * inv - lower * prev[k];
+                vstore(row + kW * k, prev[k]);
+            }
+        } else {
+            for (int k = 0; k < K; ++k) {
+                prev[k] = vload<V>(row + kW * k) * inv - lower * prev[k];
+                vstore(row + kW * k, prev[k]);
+            }
+        }
+    }
+    for (int i = n - 2; i >= 0; --i) {
+        double* row = x + i * stride;
+        const double upper = f.upper_prime[static_cast<std::size_t>(i)];
+        for (int k = 0; k < K; ++k) {
+            prev[k] = vload<V>(row + kW * k) - upper * prev[k];
+            vstore(row + kW * k, prev[k]);
+        }
+    }
+    if (!f.cyclic) return;
+    // prev holds row 0 now.
+    const double* last_row = x + (n - 1) * stride;
+    V factor[K];
+    for (int k = 0; k < K; ++k)
+        factor[k] = (prev[k] + f.corner_ratio * vload<V>(last_row + kW * k)) * f.inv_sherman_morrison;
+    for (int i = 0; i < n; ++i) {
+        double* row = x + i * stride;
+        const double qi = f.q[static_cast<std::size_t>(i)];
+        for (int k = 0; k < K; ++k) vstore(row + kW * k, vload<V>(row + kW * k) - factor[k] * qi);
+    }
 }
 
-// solve_group over any number of lines (kLanes at a time, then 4, 2, 1).
-template <bool Shared>
-void solve_groups(const TridiagonalFactor* const* f, double* const* x, int count, std::ptrdiff_t stride) {
-    int k = 0;
-    auto fk = [&](int at) { return Shared ? f : f + at; };
-    for (; k + kLanes <= count; k += kLanes) solve_group<kLanes, Shared>(fk(k), x + k, stride);
-    if (count - k >= 4) {
-        solve_group<4, Shared>(fk(k), x + k, stride);
-        k += 4;
-    }
-    if (count - k >= 2) {
-        solve_group<2, Shared>(fk(k), x + k, stride);
-        k += 2;
-    }
-    if (count - k >= 1) solve_group<1, Shared>(fk(k), x + k, stride);
+// The bulk y solve of a whole plane (nx columns): K W columns at a time, the rest with
+// narrower vectors.
+template <typename V, int K>
+[[gnu::always_inline]] inline void solve_y_plane_with(const TridiagonalFactor& f, double* base, std::size_t nx,
+                                                      const double* qx, const double* fx,
+                                                      const std::uint8_t* deferred) {
+    constexpr auto kW = sizeof(V) / sizeof(double);
+    const auto stride = static_cast<std::ptrdiff_t>(nx);
+    auto q_at = [&](std::size_t x0) { return qx != nullptr ? qx + x0 : nullptr; };
+    std::size_t x0 = 0;
+    for (; x0 + K * kW <= nx; x0 += K * kW) solve_y_columns<V, K>(f, base + x0, stride, q_at(x0), fx, deferred);
+    for (; x0 + kW <= nx; x0 += kW) solve_y_columns<V, 1>(f, base + x0, stride, q_at(x0), fx, deferred);
+    for (; x0 + 2 <= nx; x0 += 2) solve_y_columns<V2, 1>(f, base + x0, stride, q_at(x0), fx, deferred);
+    for (; x0 < nx; ++x0) solve_y_columns<double, 1>(f, base + x0, stride, q_at(x0), fx, deferred);
+}
+
+#if EXODERM_X86_DISPATCH
+EXODERM_AVX512 void solve_y_plane_avx512(const TridiagonalFactor& f, double* base, std::size_t nx, const double* qx,
+                                         const double* fx, const std::uint8_t* deferred) {
+    solve_y_plane_with<V8, 4>(f, base, nx, qx, fx, deferred);
+}
+EXODERM_AVX2 void solve_y_plane_avx2(const TridiagonalFactor& f, double* base, std::size_t nx, const double* qx,
+                                     const double* fx, const std::uint8_t* deferred) {
+    solve_y_plane_with<V4, 4>(f, base, nx, qx, fx, deferred);
+}
+#endif
+
+void solve_y_plane(const TridiagonalFactor& f, double* base, std::size_t nx, const double* qx, const double* fx,
+                   const std::uint8_t* deferred) {
+#if EXODERM_X86_DISPATCH
+    if (cpu_has_avx512()) return solve_y_plane_avx512(f, base, nx, qx, fx, deferred);
+    if (cpu_has_avx2()) return solve_y_plane_avx2(f, base, nx, qx, fx, deferred);
+#endif
+    solve_y_plane_with<V2, 4>(f, base, nx, qx, fx, deferred);
 }
 
 } // namespace
@@ -282,14 +406,84 @@ TridiagonalFactor DiffusionOperator::factor_line(std::size_t start, std::ptrdiff
     return factor_tridiagonal(a, b, c, cyclic);
 }
 
+
+namespace {
+
+constexpr int kGL = 8; // DiffusionOperator::kGroupLanes
+
+// Solves the lanes of a packed group in place in its slot t (row i holds element i of every
+// lane, t[i * kGL + lane]); coefficients are laid out the same way, so every row is kGL / W
+// whole-vector operations with vectors V of W doubles.
+template <typename V>
+[[gnu::always_inline]] inline void solve_packed_with(const double* coefficients, const double* corner_ratio,
+                                                     const double* inv_sherman_morrison, bool cyclic, int n, double* t) {
+    constexpr int kW = static_cast<int>(sizeof(V) / sizeof(double));
+    constexpr int kV = kGL / kW;
+    const auto rows = static_cast<std::size_t>(n) * kGL;
+    const double* inv = coefficients;
+    const double* lower = coefficients + rows;
+    const double* upper = coefficients + 2 * rows;
+    const double* q = coefficients + 3 * rows;
+    V prev[kV];
+    for (int v = 0; v < kV; ++v) {
+        prev[v] = vload<V>(t + kW * v) * vload<V>(inv + kW * v);
+        vstore(t + kW * v, prev[v]);
+    }
+    for (std::size_t i = kGL; i < rows; i += kGL)
+        for (int v = 0; v < kV; ++v) {
+            const std::size_t k = i + static_cast<std::size_t>(kW * v);
+            prev[v] = vload<V>(t + k) * vload<V>(inv + k) - vload<V>(lower + k) * prev[v];
+            vstore(t + k, prev[v]);
+        }
+    for (std::size_t i = rows - kGL; i > 0;) {
+        i -= kGL;
+        for (int v = 0; v < kV; ++v) {
+            const std::size_t k = i + static_cast<std::size_t>(kW * v);
+            prev[v] = vload<V>(t + k) - vload<V>(upper + k) * prev[v];
+            vstore(t + k, prev[v]);
+        }
+    }
+    if (!cyclic) return;
+    V factor[kV];
+    for (int v = 0; v < kV; ++v)
+        factor[v] = (prev[v] + vload<V>(corner_ratio + kW * v) * vload<V>(t + rows - kGL + kW * v)) *
+                    vload<V>(inv_sherman_morrison + kW * v);
+    for (std::size_t i = 0; i < rows; i += kGL)
+        for (int v = 0; v < kV; ++v) {
+            const std::size_t k = i + static_cast<std::size_t>(kW * v);
+            vstore(t + k, vload<V>(t + k) - factor[v] * vload<V>(q + k));
+        }
+}
+
+#if EXODERM_X86_DISPATCH
+EXODERM_AVX512 void solve_packed_avx512(const double* coefficients, const double* corner_ratio,
+                                        const double* inv_sherman_morrison, bool cyclic, int n, double* t) {
+    solve_packed_with<V8>(coefficients, corner_ratio, inv_sherman_morrison, cyclic, n, t);
+}
+EXODERM_AVX2 void solve_packed_avx2(const double* coefficients, const double* corner_ratio,
+                                    const double* inv_sherman_morrison, bool cyclic, int n, double* t) {
+    solve_packed_with<V4>(coefficients, corner_ratio, inv_sherman_morrison, cyclic, n, t);
+}
+#endif
+
+void solve_packed(const double* coefficients, const double* corner_ratio, const double* inv_sherman_morrison,
+                  bool cyclic, int n, double* t) {
+#if EXODERM_X86_DISPATCH
+    if (cpu_has_avx512()) return solve_packed_avx512(coefficients, corner_ratio, inv_sherman_morrison, cyclic, n, t);
+    if (cpu_has_avx2()) return solve_packed_avx2(coefficients, corner_ratio, inv_sherman_morrison, cyclic, n, t);
+#endif
+    solve_packed_with<V2>(coefficients, corner_ratio, inv_sherman_morrison, cyclic, n, t);
+}
+
+} // namespace
+
 void DiffusionOperator::refactor(double dt_s) {
+    static_assert(kGroupLanes == kGL);
     const Grid& g = grid_;
     const std::size_t plane = g.plane();
     const double dz2 = g.dz_um * g.dz_um;
     bulk_x_.clear();
     bulk_y_.clear();
-    special_x_.clear();
-    special_y_.clear();
     special_z_.clear();
 
     // Bulk lines: every voxel at the row's bulk value. Built from a row of bulk voxels, so
@@ -346,148 +540,241 @@ void DiffusionOperator::refactor(double dt_s) {
     unique_sorted(x_starts);
     unique_sorted(y_starts);
     unique_sorted(columns);
-    special_x_row_begin_.assign(static_cast<std::size_t>(g.nz) + 1, 0);
-    for (std::size_t s : x_starts) {
-        special_x_.push_back({s, factor_line(s, 1, g.nx, g.dx_um, dt_s, true, 0.0, 0.0)});
-        ++special_x_row_begin_[s / plane + 1];
-    }
-    for (int z = 0; z < g.nz; ++z)
-        special_x_row_begin_[static_cast<std::size_t>(z) + 1] += special_x_row_begin_[static_cast<std::size_t>(z)];
-    special_y_row_begin_.assign(static_cast<std::size_t>(g.nz) + 1, 0);
-    for (std::size_t s : y_starts) {
-        special_y_.push_back({s, factor_line(s, g.nx, g.ny, g.dy_um, dt_s, true, 0.0, 0.0)});
-        ++special_y_row_begin_[s / plane + 1];
-    }
-    for (int z = 0; z < g.nz; ++z)
-        special_y_row_begin_[static_cast<std::size_t>(z) + 1] += special_y_row_begin_[static_cast<std::size_t>(z)];
+
+    // Packs sorted lines into groups of kGroupLanes that never straddle a key (the row z for
+    // x and y lines, the column block for z); offsets[k] is the first group of key k.
+    auto build_groups = [&](const std::vector<std::size_t>& firsts, std::size_t keys, auto key_of,
+                            auto factor_of, std::vector<LineGroup>& groups, std::vector<std::size_t>& offsets) {
+        groups.clear();
+        offsets.assign(keys + 1, 0);
+        std::size_t previous_key = keys;
+        for (std::size_t line : firsts) {
+            const std::size_t key = key_of(line);
+            if (groups.empty() || key != previous_key || groups.back().lanes == kGroupLanes) {
+                groups.emplace_back();
+                ++offsets[key + 1];
+                previous_key = key;
+            }
+            LineGroup& group = groups.back();
+            const TridiagonalFactor f = factor_of(line);
+            const auto n = static_cast<std::size_t>(f.n);
+            if (group.coefficients.empty()) group.coefficients.assign(4 * n * kGroupLanes, 0.0);
+            const auto lane = static_cast<std::size_t>(group.lanes);
+            // Padding lanes (filled below) repeat lane 0, so their arithmetic stays finite.
+            for (std::size_t fill = lane; fill < (lane == 0 ? std::size_t{kGroupLanes} : lane + 1); ++fill) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    double* row = group.coefficients.data() + i * kGroupLanes + fill;
+                    row[0] = f.inv_denom[i];
+                    row[n * kGroupLanes] = f.scaled_lower[i];
+                    row[2 * n * kGroupLanes] = f.upper_prime[i];
+                    row[3 * n * kGroupLanes] = f.cyclic ? f.q[i] : 0.0;
+                }
+                group.corner_ratio[fill] = f.corner_ratio;
+                group.inv_sherman_morrison[fill] = f.inv_sherman_morrison;
+            }
+            group.cyclic = f.cyclic;
+            group.first[lane] = line;
+            ++group.lanes;
+        }
+        for (std::size_t k = 0; k < keys; ++k) offsets[k + 1] += offsets[k];
+    };
+    const auto rows = static_cast<std::size_t>(g.nz);
+    auto row_of = [plane](std::size_t first) { return first / plane; };
+    special_x_starts_ = x_starts;
+    special_x_row_begin_.assign(rows + 1, 0);
+    for (std::size_t s : x_starts) ++special_x_row_begin_[s / plane + 1];
+    for (std::size_t z = 0; z < rows; ++z) special_x_row_begin_[z + 1] += special_x_row_begin_[z];
+    build_groups(
+        x_starts, rows, row_of, [&](std::size_t s) { return factor_line(s, 1, g.nx, g.dx_um, dt_s, true, 0.0, 0.0); },
+        x_groups_, x_group_row_begin_);
+    build_groups(
+        y_starts, rows, row_of,
+        [&](std::size_t s) { return factor_line(s, g.nx, g.ny, g.dy_um, dt_s, true, 0.0, 0.0); }, y_groups_,
+        y_group_row_begin_);
+
     for (std::size_t xy : columns) {
         SpecialColumn col;
         col.xy = xy;
         if (dense_flags_[xy] & kMouth) col.top_g_dt = dt_s * 2.0 * voxel_diffusivity(xy) / dz2;
         if (bottom_sink_) col.bottom_g_dt = dt_s * 2.0 * voxel_diffusivity(xy + (g.size() - plane)) / dz2;
-        col.factor = factor_line(xy, static_cast<std::ptrdiff_t>(plane), g.nz, g.dz_um, dt_s, false, col.top_g_dt,
-                                 col.bottom_g_dt);
+        special_z_.push_back(std::move(col));
+    }
+    std::size_t column = 0; // factor_of is called once per column, in order
+    auto column_factor = [&](std::size_t xy) {
+        SpecialColumn& col = special_z_[column++];
+        TridiagonalFactor f = factor_line(xy, static_cast<std::ptrdiff_t>(plane), g.nz, g.dz_um, dt_s, false,
+                                          col.top_g_dt, col.bottom_g_dt);
         if (col.top_g_dt > 0.0) {
             col.unit_mouth_response.assign(static_cast<std::size_t>(g.nz), 0.0);
             col.unit_mouth_response[0] = col.top_g_dt;
-            solve_line(col.factor, col.unit_mouth_response.data(), 1);
+            solve_line(f, col.unit_mouth_response.data(), 1);
         }
-        special_z_.push_back(std::move(col));
-    }
+        return f;
+    };
     const std::size_t blocks = (plane + kZBlock - 1) / kZBlock;
-    z_block_begin_.assign(blocks + 1, 0);
-    for (const auto& col : special_z_) ++z_block_begin_[col.xy / kZBlock + 1];
-    for (std::size_t b = 0; b < blocks; ++b) z_block_begin_[b + 1] += z_block_begin_[b];
-    y_saved_.assign(special_y_.size() * static_cast<std::size_t>(g.ny), 0.0);
-    z_saved_.assign(special_z_.size() * static_cast<std::size_t>(g.nz), 0.0);
+    build_groups(
+        columns, blocks, [](std::size_t xy) { return xy / kZBlock; }, column_factor, z_groups_,
+        z_group_block_begin_);
+
+    x_factor_.assign(rows * static_cast<std::size_t>(g.ny), 0.0);
+    x_deferred_.assign(rows * static_cast<std::size_t>(g.ny), 0);
+    x_slots_.assign(x_groups_.size() * static_cast<std::size_t>(g.nx) * kGroupLanes, 0.0);
+    y_slots_.assign(y_groups_.size() * static_cast<std::size_t>(g.ny) * kGroupLanes, 0.0);
+    z_slots_.assign(z_groups_.size() * rows * kGroupLanes, 0.0);
     mouth_xy_.clear();
     for (const auto& col : special_z_)
         if (col.top_g_dt > 0.0) mouth_xy_.push_back(col.xy);
-    mouth_response_.assign(mouth_xy_.size() * static_cast<std::size_t>(g.nz), 0.0);
+    mouth_response_.assign(mouth_xy_.size() * rows, 0.0);
     {
         std::size_t m = 0;
         for (const auto& col : special_z_) {
             if (col.top_g_dt <= 0.0) continue;
-            for (std::size_t z = 0; z < static_cast<std::size_t>(g.nz); ++z)
-                mouth_response_[z * mouth_xy_.size() + m] = col.unit_mouth_response[z];
+            for (std::size_t z = 0; z < rows; ++z) mouth_response_[z * mouth_xy_.size() + m] = col.unit_mouth_response[z];
             ++m;
         }
     }
     factored_dt_ = dt_s;
 }
 
-void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) {
+EXODERM_KERNEL void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) {
     const Grid& g = grid_;
     const std::size_t plane = g.plane();
     const auto nx = static_cast<std::size_t>(g.nx);
     const auto ny = static_cast<std::size_t>(g.ny);
     double* base = c + z * plane;
+    const std::size_t lane_rows_x = nx * kGroupLanes;
+    const std::size_t lane_rows_y = ny * kGroupLanes;
 
-    // x: bulk lines share the row's factor and are solved 16 at a time; special lines (sorted
-    // by start, so met in order) bring their own factors and are solved kLanes at a time.
+    // x, bulk lines: the row's shared factor, kBatch lines at a time (special lines are
+    // skipped here; they are sorted, so a cursor finds them). Their periodic correction is
+    // deferred to the y sweep: fx[y] holds line y's factor where deferred[y] is set.
+    double* fx = x_factor_.data() + z * ny;
+    std::uint8_t* deferred = x_deferred_.data() + z * ny;
+    std::fill(deferred, deferred + ny, std::uint8_t{0});
     {
-        thread_local std::vector<double*> bulk_lines;
-        bulk_lines.clear();
-        const TridiagonalFactor* special_factors[kLanes] = {};
-        double* special_lines[kLanes] = {};
-        int special_count = 0;
+        const TridiagonalFactor& f = bulk_x_[z];
+        constexpr int kBatch = std::max(2 * kXPairs, 4 * kXQuads);
+        double* batch[kBatch] = {};
+        [[maybe_unused]] std::size_t batch_y[kBatch] = {};
+        [[maybe_unused]] double factors[kBatch] = {};
+        int count = 0;
+        auto flush = [&](int lines) { // solves batch[0 .. lines)
+            int k = 0;
+#if defined(__SSE2__)
+            if (f.cyclic && f.n >= 2) {
+#if EXODERM_X86_DISPATCH
+                if (cpu_has_avx2()) {
+                    thread_local std::vector<double> scratch;
+                    if (scratch.size() < nx * 4 * kXQuads) scratch.resize(nx * 4 * kXQuads);
+                    for (; k + 4 * kXQuads <= lines; k += 4 * kXQuads)
+                        solve_x_quads<kXQuads>(f, batch + k, factors + k, scratch.data());
+                    for (; k + 4 <= lines; k += 4) solve_x_quads<1>(f, batch + k, factors + k, scratch.data());
+                }
+#endif
+                for (; k + 2 * kXPairs <= lines; k += 2 * kXPairs) solve_x_pairs<kXPairs>(f, batch + k, factors + k);
+                for (; k + 2 <= lines; k += 2) solve_x_pairs<1>(f, batch + k, factors + k);
+                for (int l = 0; l < k; ++l) {
+                    fx[batch_y[l]] = factors[l];
+                    deferred[batch_y[l]] = 1;
+                }
+            }
+#endif
+            for (; k < lines; ++k) solve_line(f, batch[k], 1);
+        };
         std::size_t s = special_x_row_begin_[z];
         const std::size_t s_end = special_x_row_begin_[z + 1];
         for (std::size_t y = 0; y < ny; ++y) {
-            double* line = base + y * nx;
-            if (s < s_end && special_x_[s].start == z * plane + y * nx) {
-                special_factors[special_count] = &special_x_[s].factor;
-                special_lines[special_count] = line;
+            if (s < s_end && special_x_starts_[s] == z * plane + y * nx) {
                 ++s;
-                if (++special_count == kLanes) {
-                    solve_group<kLanes, false>(special_factors, special_lines, 1);
-                    special_count = 0;
-                }
-            } else {
-                bulk_lines.push_back(line);
+                continue;
+            }
+            batch[count] = base + y * nx;
+            batch_y[count] = y;
+            if (++count == kBatch) {
+                flush(kBatch);
+                count = 0;
             }
         }
-        solve_x_shared(bulk_x_[z], bulk_lines.data(), static_cast<int>(bulk_lines.size()));
-        solve_groups<false>(special_factors, special_lines, special_count, 1);
+        flush(count);
+    }
+    // x, special lines: gather, solve as a group, scatter.
+    for (std::size_t k = x_group_row_begin_[z]; k < x_group_row_begin_[z + 1]; ++k) {
+        const LineGroup& group = x_groups_[k];
+        double* t = x_slots_.data() + k * lane_rows_x;
+        for (int j = 0; j < group.lanes; ++j) {
+            const double* line = c + group.first[static_cast<std::size_t>(j)];
+            for (std::size_t i = 0; i < nx; ++i) t[i * kGroupLanes + static_cast<std::size_t>(j)] = line[i];
+        }
+        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
+                     group.cyclic, g.nx, t);
+        for (int j = 0; j < group.lanes; ++j) {
+            double* line = c + group.first[static_cast<std::size_t>(j)];
+            for (std::size_t i = 0; i < nx; ++i) line[i] = t[i * kGroupLanes + static_cast<std::size_t>(j)];
+        }
     }
 
-    // y: save the special lines' right-hand sides, solve the whole plane with the bulk
+    // y: gather the special lines' right-hand sides, solve the whole plane with the bulk
     // factor (vectorised across x, a chunk of columns at a time), then solve the special
-    // lines in the saved (contiguous) copy and write them back over the bulk result.
-    const std::size_t begin = special_y_row_begin_[z];
-    const std::size_t end = special_y_row_begin_[z + 1];
-    for (std::size_t s = begin; s < end; ++s) {
-        const double* line = c + special_y_[s].start;
-        double* saved = y_saved_.data() + s * ny;
-        for (std::size_t y = 0; y < ny; ++y) saved[y] = line[y * nx];
-    }
-    for (std::size_t x0 = 0; x0 < nx; x0 += kYChunk)
-        solve_lines(bulk_y_[z], base + x0, static_cast<std::ptrdiff_t>(nx), std::min(kYChunk, nx - x0));
-    for (std::size_t s = begin; s < end; s += kLanes) {
-        const int count = static_cast<int>(std::min<std::size_t>(kLanes, end - s));
-        const TridiagonalFactor* factors[kLanes];
-        double* lines[kLanes];
-        for (int j = 0; j < count; ++j) {
-            factors[j] = &special_y_[s + static_cast<std::size_t>(j)].factor;
-            lines[j] = y_saved_.data() + (s + static_cast<std::size_t>(j)) * ny;
+    // groups and scatter them over the bulk result.
+    const std::size_t begin = y_group_row_begin_[z];
+    const std::size_t end = y_group_row_begin_[z + 1];
+    const double* qx = bulk_x_[z].q.data(); // read only where deferred (a periodic line, n >= 2)
+    for (std::size_t k = begin; k < end; ++k) {
+        const LineGroup& group = y_groups_[k];
+        double* t = y_slots_.data() + k * lane_rows_y;
+        for (std::size_t y = 0; y < ny; ++y) {
+            const double* row = c + y * nx;
+            for (int j = 0; j < group.lanes; ++j) {
+                const std::size_t at = group.first[static_cast<std::size_t>(j)];
+                t[y * kGroupLanes + static_cast<std::size_t>(j)] = deferred[y] ? row[at] - fx[y] * qx[at - z * plane] : row[at];
+            }
         }
-        solve_groups<false>(factors, lines, count, 1);
     }
-    for (std::size_t s = begin; s < end; ++s) {
-        double* line = c + special_y_[s].start;
-        const double* saved = y_saved_.data() + s * ny;
-        for (std::size_t y = 0; y < ny; ++y) line[y * nx] = saved[y];
+    solve_y_plane(bulk_y_[z], base, nx, bulk_x_[z].q.empty() ? nullptr : qx, fx, deferred);
+    for (std::size_t k = begin; k < end; ++k) {
+        const LineGroup& group = y_groups_[k];
+        double* t = y_slots_.data() + k * lane_rows_y;
+        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
+                     group.cyclic, g.ny, t);
+        for (std::size_t y = 0; y < ny; ++y) {
+            double* row = c + y * nx;
+            for (int j = 0; j < group.lanes; ++j)
+                row[group.first[static_cast<std::size_t>(j)]] = t[y * kGroupLanes + static_cast<std::size_t>(j)];
+        }
     }
 }
 
-void DiffusionOperator::sweep_z_block(double* c, std::size_t block) {
+EXODERM_KERNEL void DiffusionOperator::sweep_z_block(double* c, std::size_t block) {
     const Grid& g = grid_;
     const std::size_t plane = g.plane();
     const std::size_t nz = static_cast<std::size_t>(g.nz);
     const std::size_t first = block * kZBlock;
     const std::size_t count = std::min(kZBlock, plane - first);
-    // Special columns of the block keep their right-hand side aside while the bulk solve
-    // runs over all columns; they are solved in the saved copy and written back after.
-    const std::size_t begin = z_block_begin_[block];
-    const std::size_t end = z_block_begin_[block + 1];
-    for (std::size_t z = 0; z < nz; ++z) {
-        const double* row = c + z * plane;
-        for (std::size_t s = begin; s < end; ++s) z_saved_[s * nz + z] = row[special_z_[s].xy];
+    const std::size_t lane_rows = nz * kGroupLanes;
+    // Special columns of the block: right-hand sides set aside while the bulk solve runs
+    // over all columns, then solved as groups and scattered over the bulk result.
+    const std::size_t begin = z_group_block_begin_[block];
+    const std::size_t end = z_group_block_begin_[block + 1];
+    for (std::size_t k = begin; k < end; ++k) {
+        const LineGroup& group = z_groups_[k];
+        double* t = z_slots_.data() + k * lane_rows;
+        for (std::size_t z = 0; z < nz; ++z) {
+            const double* row = c + z * plane;
+            for (int j = 0; j < group.lanes; ++j)
+                t[z * kGroupLanes + static_cast<std::size_t>(j)] = row[group.first[static_cast<std::size_t>(j)]];
+        }
     }
     solve_lines(bulk_z_, c + first, static_cast<std::ptrdiff_t>(plane), count);
-    for (std::size_t s = begin; s < end; s += kLanes) {
-        const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, end - s));
-        const TridiagonalFactor* factors[kLanes];
-        double* lines[kLanes];
-        for (int j = 0; j < lanes; ++j) {
-            factors[j] = &special_z_[s + static_cast<std::size_t>(j)].factor;
-            lines[j] = z_saved_.data() + (s + static_cast<std::size_t>(j)) * nz;
+    for (std::size_t k = begin; k < end; ++k) {
+        const LineGroup& group = z_groups_[k];
+        double* t = z_slots_.data() + k * lane_rows;
+        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
+                     group.cyclic, g.nz, t);
+        for (std::size_t z = 0; z < nz; ++z) {
+            double* row = c + z * plane;
+            for (int j = 0; j < group.lanes; ++j)
+                row[group.first[static_cast<std::size_t>(j)]] = t[z * kGroupLanes + static_cast<std::size_t>(j)];
         }
-        solve_groups<false>(factors, lines, lanes, 1);
-    }
-    for (std::size_t z = 0; z < nz; ++z) {
-        double* row = c + z * plane;
-        for (std::size_t s = begin; s < end; ++s) row[special_z_[s].xy] = z_saved_[s * nz + z];
     }
 }
 
@@ -500,7 +787,10 @@ StepFluxes DiffusionOperator::boundary_fluxes(double* c, Reservoir* reservoir) {
     // Implicit reservoir: with y the solution for an empty reservoir and w the response to a
     // unit mouth value, x = y + C_res w and the inflow is sum g dt (C_res - x_0) per voxel
     // volume. Solving for the end-of-step amount N' = N - inflow(N'/V) gives N' in closed form.
-    if (reservoir != nullptr && reservoir->feeding && reservoir->volume_um3 > 0.0) {
+    // An open mouth without a feeding reservoir would act as an unbooked sink (value 0).
+    if (!mouth_xy_.empty() && (reservoir == nullptr || !reservoir->feeding || reservoir->volume_um3 <= 0.0))
+        throw std::logic_error("DiffusionOperator: open channel mouths need a feeding reservoir");
+    if (!mouth_xy_.empty()) {
         double sum_g_y0 = 0.0;
         double sum_g_open = 0.0;
         for (const auto& col : special_z_) {
@@ -544,14 +834,16 @@ StepFluxes DiffusionOperator::step(std::span<double> c, double dt_s, Reservoir* 
     if (dt_s != factored_dt_) refactor(dt_s);
     double* data = c.data();
     const auto planes = static_cast<std::ptrdiff_t>(grid_.nz);
-    const auto blocks = static_cast<std::ptrdiff_t>(z_block_begin_.size() - 1);
+    const auto blocks = static_cast<std::ptrdiff_t>(z_group_block_begin_.size() - 1);
     // Every line is solved on its own, whichever thread runs it: the result does not depend
     // on the number of threads.
+    // Planes and blocks are handed out one at a time (dynamic): the planes and blocks crossed
+    // by channels cost more, and a static split would leave them all to one thread.
 #pragma omp parallel
     {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (std::ptrdiff_t z = 0; z < planes; ++z) sweep_xy_plane(data, static_cast<std::size_t>(z));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (std::ptrdiff_t b = 0; b < blocks; ++b) sweep_z_block(data, static_cast<std::size_t>(b));
     }
     return boundary_fluxes(data, reservoir);

@@ -15,6 +15,7 @@
 #include "model/grid.hpp"
 #include "solvers/tridiagonal.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -58,15 +59,22 @@ public:
     const Grid& grid() const { return grid_; }
 
 private:
-    struct SpecialLine {
-        std::size_t start = 0; // index of the first voxel
-        TridiagonalFactor factor;
+    // Lines through overridden voxels are solved kGroupLanes at a time as one vector
+    // recurrence: a group holds their coefficients interleaved by lane ([i][lane]) and the
+    // lanes' right-hand sides are gathered into a lane-interleaved slot of a scratch buffer.
+    static constexpr int kGroupLanes = 8;
+    struct LineGroup {
+        int lanes = 0;                                   // used lanes; the rest are padding
+        bool cyclic = false;
+        std::array<std::size_t, kGroupLanes> first{};    // index of each line's first voxel
+        std::array<double, kGroupLanes> corner_ratio{};  // Sherman-Morrison terms (cyclic)
+        std::array<double, kGroupLanes> inv_sherman_morrison{};
+        std::vector<double> coefficients; // inv_denom | scaled_lower | upper_prime | q, n x lanes each
     };
     struct SpecialColumn {
         std::size_t xy = 0;
         double top_g_dt = 0.0;    // dt * 2 D / dz^2 of the mouth face (0: closed top)
         double bottom_g_dt = 0.0; // dt * 2 D / dz^2 of a sink bottom face
-        TridiagonalFactor factor;
         std::vector<double> unit_mouth_response; // solution for C_res = 1 and no field
     };
 
@@ -92,17 +100,26 @@ private:
     std::vector<TridiagonalFactor> bulk_y_; // per row z
     TridiagonalFactor bulk_z_;
     double bulk_bottom_g_dt_ = 0.0;
-    std::vector<SpecialLine> special_x_;    // grouped by row z (sorted)
-    std::vector<SpecialLine> special_y_;
-    std::vector<SpecialColumn> special_z_;  // sorted by xy
-    std::vector<std::size_t> special_x_row_begin_; // nz + 1 offsets into special_x_
-    std::vector<std::size_t> special_y_row_begin_; // nz + 1 offsets into special_y_
-    std::vector<std::size_t> z_block_begin_;       // per column block: offsets into special_z_
 
-    // Scratch sized at refactor time. Each plane (y) or column block (z) writes only the
-    // slots of its own special lines, so no part is shared between threads.
-    std::vector<double> y_saved_; // special_y_.size() x ny: right-hand sides of special y lines
-    std::vector<double> z_saved_; // special_z_.size() x nz: right-hand sides of special columns
+    std::vector<std::size_t> special_x_starts_;    // sorted first voxels of special x lines
+    std::vector<std::size_t> special_x_row_begin_; // nz + 1 offsets into special_x_starts_
+    std::vector<LineGroup> x_groups_;              // grouped by row z
+    std::vector<std::size_t> x_group_row_begin_;   // nz + 1 offsets into x_groups_
+    std::vector<LineGroup> y_groups_;              // grouped by row z
+    std::vector<std::size_t> y_group_row_begin_;   // nz + 1 offsets into y_groups_
+    std::vector<LineGroup> z_groups_;              // grouped by column block
+    std::vector<std::size_t> z_group_block_begin_; // blocks + 1 offsets into z_groups_
+    std::vector<SpecialColumn> special_z_;         // sorted by xy
+
+    // See docs/PERFORMANCE.md. One slot (n x kGroupLanes values) per group, sized at refactor time: a group is only
+    // ever touched by the thread that owns its plane or block, so nothing is shared.
+    std::vector<double> x_slots_;
+    std::vector<double> y_slots_;
+    std::vector<double> z_slots_;
+    // Periodic corrections of bulk x lines, deferred to the y sweep of the same plane
+    // ([z][y]: the factor, and whether it is still to be applied).
+    std::vector<double> x_factor_;
+    std::vector<std::uint8_t> x_deferred_;
     // Unit mouth responses of the columns with an open mouth, row-major [z][mouth column].
     std::vector<double> mouth_response_;
     std::vector<std::size_t> mouth_xy_;

@@ -21,7 +21,7 @@ DepthProfile depth_profile(const Transport& t) {
             const auto z = static_cast<std::size_t>(zi);
             std::fill(free_row.begin(), free_row.end(), 0.0);
             double free_sum = 0.0, bound_sum = 0.0;
-            for (std::size_t k = 0; k < t.size_classes().size(); ++k) {
+            for (std::size_t k = 0; k < t.field_classes(); ++k) {
                 const auto f = t.free_class(k).subspan(z * plane, plane);
                 const auto b = t.bound_class(k).subspan(z * plane, plane);
                 for (std::size_t i = 0; i < plane; ++i) {

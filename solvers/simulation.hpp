@@ -7,6 +7,7 @@
 #include "solvers/transport.hpp"
 
 #include <cstddef>
+#include <memory>
 
 namespace exoderm {
 
@@ -18,6 +19,12 @@ public:
     virtual void on_step(const Transport& /*transport*/) {}
 };
 
+// The transport model the scenario asks for.
+std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue& tissue);
+
+// Bytes the run's state will need, estimated before anything is allocated.
+double estimate_memory_bytes(const Scenario& scenario);
+
 class Simulation {
 public:
     explicit Simulation(const Scenario& scenario);
@@ -25,13 +32,13 @@ public:
 
     const Scenario& scenario() const { return scenario_; }
     const Tissue& tissue() const { return tissue_; }
-    const Transport& transport() const { return transport_; }
+    const Transport& transport() const { return *transport_; }
     std::size_t steps_taken() const { return steps_; }
 
 private:
     const Scenario& scenario_;
     Tissue tissue_;
-    Transport transport_;
+    std::unique_ptr<Transport> transport_;
     std::size_t steps_ = 0;
 };
 

@@ -1,13 +1,12 @@
-// Vesicle transport: free and matrix-bound vesicles per size class in the layered tissue,
-// fed by a depleting reservoir through microneedle channels that close in time.
+// What any transport model (continuum fields or vesicle particles) shows the rest of a run:
+// the time, the dose ledger and vesicle concentrations on the grid. Recorders, metrics and
+// progress read a run only through this interface.
 #pragma once
 
-#include "model/scenario.hpp"
 #include "model/tissue.hpp"
-#include "model/vesicle_sizes.hpp"
-#include "solvers/diffusion.hpp"
-#include "solvers/reactions.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -22,65 +21,50 @@ struct DoseLedger {
     double bound = 0.0;
     double degraded = 0.0;
     double cleared = 0.0;   // dermal clearance plus loss through a sink bottom
-    double delivered = 0.0; // everything that has entered the tissue through channel mouths
+    double delivered = 0.0; // net amount that has entered the tissue through channel mouths
     double accounted() const { return reservoir + free + bound + degraded + cleared; }
     double balance_error_rel() const;
 };
 
+// Individual vesicles of a transport mode that has them (particle mode), for output.
+struct ParticleSample {
+    std::vector<double> xyz;         // x, y, z per particle (um; z = depth below the surface)
+    std::vector<double> diameter_nm;
+    std::vector<double> state;       // 0 free, 1 bound to matrix
+    std::vector<double> id;          // the particle's id (stable over the run)
+    std::size_t size() const { return diameter_nm.size(); }
+};
+
 class Transport {
 public:
-    Transport(const Scenario& scenario, const Tissue& tissue);
+    virtual ~Transport() = default;
 
-    // Advances to time t_next_s (> time_s()) in one implicit step.
-    void step_to(double t_next_s);
-    double time_s() const { return time_s_; }
+    // Advances to time t_next_s (> time_s()).
+    virtual void step_to(double t_next_s) = 0;
+    virtual double time_s() const = 0;
+    virtual const Tissue& tissue() const = 0;
 
     // The ledger's flows (applied, reservoir, degraded, cleared, delivered); the amounts in
     // tissue (free, bound) are measured from the fields by measure() in metrics.hpp.
-    DoseLedger flows() const;
-    const std::vector<SizeClass>& size_classes() const { return classes_; }
-    std::span<const double> free_class(std::size_t k) const { return free_[k]; }
-    std::span<const double> bound_class(std::size_t k) const { return bound_[k]; }
+    virtual DoseLedger flows() const = 0;
+
+    // Concentrations on the grid (particles / um^3), per vesicle size class.
+    virtual std::size_t field_classes() const = 0;
+    virtual std::span<const double> free_class(std::size_t k) const = 0;
+    virtual std::span<const double> bound_class(std::size_t k) const = 0;
     void total_free(std::span<double> out) const;
     void total_bound(std::span<double> out) const;
-    std::span<const double> lumen_fraction() const { return lumen_; }
-    double open_half_width_um() const { return half_width_um_; }
-    double reservoir_concentration() const;
-    double applied_concentration() const { return applied_concentration_; }
-    bool reservoir_feeding() const;
-    const Tissue& tissue() const { return tissue_; }
 
-private:
-    void update_geometry(double t_s);
-    const ReactionPropagator& propagator(Layer layer, double dt_s);
+    virtual std::span<const double> lumen_fraction() const = 0;
+    virtual double open_half_width_um() const = 0;
+    virtual double reservoir_concentration() const = 0;
+    virtual double applied_concentration() const = 0;
 
-    const Tissue& tissue_;
-    Grid grid_;
-    std::vector<SizeClass> classes_;
-    std::array<double, kLayerCount> hindrance_{};
-    std::array<ReactionRates, kLayerCount> rates_{};
-    double lumen_hindrance_ = 1.0;
-    double drying_time_s_ = kInfinity;
-    double applied_concentration_ = 0.0;
-
-    std::vector<std::vector<double>> free_, bound_;
-    std::vector<DiffusionOperator> operators_;
-    std::vector<Reservoir> reservoirs_;
-    std::vector<double> lumen_;
-    double half_width_um_ = -1.0;
-    bool mouths_open_ = true;
-
-    std::array<ReactionPropagator, kLayerCount> propagators_{};
-    double propagator_dt_ = -1.0;
-
-    double time_s_ = 0.0;
-    double applied_ = 0.0;
-    double degraded_ = 0.0;
-    double cleared_ = 0.0;
-    double delivered_ = 0.0;
+    // Individual vesicles, in modes that have them: how many simulated particles are in the
+    // tissue, and a sample of up to `limit` of them (all for a negative limit) that stays the
+    // same particles from one call to the next as far as they are still there.
+    virtual std::size_t particle_count() const { return 0; }
+    virtual void sample_particles(std::int64_t /*limit*/, ParticleSample& out) const { out = {}; }
 };
-
-// Bytes the transport state of this scenario needs (checked before anything is allocated).
-double estimate_transport_bytes(const Scenario& scenario);
 
 } // namespace exoderm

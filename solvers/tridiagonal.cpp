@@ -2,6 +2,17 @@
 
 #include <stdexcept>
 
+// solve_lines is compiled for AVX-512 and AVX2 as well as the baseline target, picked at
+// load time by the CPU (GCC function multiversioning). Floating-point contraction is off in
+// it: AVX-512 has fused multiply-add, and contracting would change the rounding, so every
+// version performs the same IEEE operations and gives bitwise the same result.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(EXODERM_NO_MULTIVERSIONING)
+#define EXODERM_KERNEL __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#else
+#define EXODERM_KERNEL
+#endif
+
 namespace exoderm {
 
 namespace {
@@ -90,7 +101,7 @@ void solve_line(const TridiagonalFactor& f, double* x, std::ptrdiff_t stride) {
     for (int i = 0; i < f.n; ++i) x[i * stride] -= factor * f.q[static_cast<std::size_t>(i)];
 }
 
-void solve_lines(const TridiagonalFactor& f, double* x, std::ptrdiff_t stride, std::size_t count) {
+EXODERM_KERNEL void solve_lines(const TridiagonalFactor& f, double* x, std::ptrdiff_t stride, std::size_t count) {
     const int n = f.n;
     const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(count);
     if (n == 1) {

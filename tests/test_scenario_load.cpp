@@ -187,7 +187,7 @@ TEST_CASE("the resolved text round-trips to an identical scenario", "[scenario]"
     }
 }
 
-TEST_CASE("--set overrides file values", "[scenario]") {
+TEST_CASE("Overrides given with --set replace file values", "[scenario]") {
     const Scenario s = load_scenario(kDefaultFile, {"product.concentration=1e11 /mL", "microneedles.shape=pyramid",
                                                     R"(time.outputs=["0 h","3 h"])", " product.gsd = 1.6 "});
     CHECK(s.product.concentration_per_um3 == Approx(0.1));
