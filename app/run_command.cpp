@@ -68,6 +68,9 @@ std::string describe_scenario(const Scenario& s) {
             << classes[k].diameter_nm << " nm, D0 " << classes[k].d0_um2_per_s << " um^2/s\n";
     const double applied = s.product.concentration_per_um3 * s.product.volume_per_area_um * g.size_x_um() * g.size_y_um();
     out << "# applied dose in the box: " << applied << " particles\n";
+    if (s.transport_mode == TransportMode::Particles)
+        out << "# particle mode: " << s.particles.budget << " simulated particles of " << applied / s.particles.budget
+            << " vesicles each (docs/particles.md)\n";
     out << "# memory estimate: " << estimate_memory_bytes(s) / (1024.0 * 1024.0) << " MiB\n";
     return out.str();
 }

@@ -57,7 +57,7 @@ struct ChannelSetup {
         const double reach = a0 + 60.0, depth = tissue.channel_shape().depth_um + 40.0;
         const double sigma = std::log(scenario.product.geometric_sd);
         prng::UniformStream u(0, 12345, 0, prng::kTest);
-        std::uint32_t id = 0;
+        std::uint64_t id = 0;
         while (start.size() < n) {
             const double r = reach * std::sqrt(u.next()), phi = 2.0 * 3.141592653589793 * u.next();
             const double x = c.x_um + r * std::cos(phi), y = c.y_um + r * std::sin(phi), z = depth * u.next();
@@ -114,8 +114,8 @@ BENCHMARK(BM_ParticleStep)
 // The draws alone: Philox4x32-10 and three Box-Muller Gaussians per particle sub-step.
 void BM_ParticleDraws(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    std::vector<std::uint32_t> ids(n);
-    for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<std::uint32_t>(i);
+    std::vector<std::uint64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = i;
     std::vector<float> g0(n), g1(n), g2(n);
     std::uint32_t substep = 0;
     for (auto _ : state) {

@@ -24,18 +24,25 @@ void bind(Key& k, Access access) {
     k.get = [access](const Scenario& s) -> std::optional<Value> { return Value{static_cast<T>(access(s))}; };
 }
 
-template <class Access>
-Key quantity(std::string path, const units::Kind& kind, std::string display_unit, std::string default_toml,
-             Range range, char status, std::string description, Access access) {
+// The fields every key has; the builders below add what their type needs.
+Key make_key(std::string path, Type type, std::string default_toml, Range range, char status,
+             std::string description) {
     Key k;
     k.path = std::move(path);
-    k.type = Type::Quantity;
-    k.kind = &kind;
-    k.display_unit = std::move(display_unit);
+    k.type = type;
     k.default_toml = std::move(default_toml);
     k.range = range;
     k.status = status;
     k.description = std::move(description);
+    return k;
+}
+
+template <class Access>
+Key quantity(std::string path, const units::Kind& kind, std::string display_unit, std::string default_toml,
+             Range range, char status, std::string description, Access access) {
+    Key k = make_key(std::move(path), Type::Quantity, std::move(default_toml), range, status, std::move(description));
+    k.kind = &kind;
+    k.display_unit = std::move(display_unit);
     bind<double>(k, access);
     return k;
 }
@@ -43,13 +50,7 @@ Key quantity(std::string path, const units::Kind& kind, std::string display_unit
 template <class Access>
 Key number(std::string path, std::string default_toml, Range range, char status, std::string description,
            Access access) {
-    Key k;
-    k.path = std::move(path);
-    k.type = Type::Number;
-    k.default_toml = std::move(default_toml);
-    k.range = range;
-    k.status = status;
-    k.description = std::move(description);
+    Key k = make_key(std::move(path), Type::Number, std::move(default_toml), range, status, std::move(description));
     bind<double>(k, access);
     return k;
 }
@@ -57,13 +58,7 @@ Key number(std::string path, std::string default_toml, Range range, char status,
 template <class Access>
 Key integer(std::string path, std::string default_toml, Range range, char status, std::string description,
             Access access) {
-    Key k;
-    k.path = std::move(path);
-    k.type = Type::Integer;
-    k.default_toml = std::move(default_toml);
-    k.range = range;
-    k.status = status;
-    k.description = std::move(description);
+    Key k = make_key(std::move(path), Type::Integer, std::move(default_toml), range, status, std::move(description));
     k.set = [access](Scenario& s, const Value& v) {
         using Field = std::remove_reference_t<decltype(access(s))>;
         access(s) = static_cast<Field>(std::get<std::int64_t>(v));
@@ -76,23 +71,14 @@ Key integer(std::string path, std::string default_toml, Range range, char status
 
 template <class Access>
 Key boolean(std::string path, std::string default_toml, char status, std::string description, Access access) {
-    Key k;
-    k.path = std::move(path);
-    k.type = Type::Bool;
-    k.default_toml = std::move(default_toml);
-    k.status = status;
-    k.description = std::move(description);
+    Key k = make_key(std::move(path), Type::Bool, std::move(default_toml), Range{}, status, std::move(description));
     bind<bool>(k, access);
     return k;
 }
 
 template <class Access>
 Key text(std::string path, std::string default_toml, std::string description, Access access) {
-    Key k;
-    k.path = std::move(path);
-    k.type = Type::Text;
-    k.default_toml = std::move(default_toml);
-    k.description = std::move(description);
+    Key k = make_key(std::move(path), Type::Text, std::move(default_toml), Range{}, '-', std::move(description));
     bind<std::string>(k, access);
     return k;
 }
@@ -101,13 +87,8 @@ Key text(std::string path, std::string default_toml, std::string description, Ac
 template <class Enum, class Access>
 Key choice(std::string path, std::vector<std::string> choices, char status, std::string description,
            Access access) {
-    Key k;
-    k.path = std::move(path);
-    k.type = Type::Choice;
-    k.default_toml = quote(choices.front());
+    Key k = make_key(std::move(path), Type::Choice, quote(choices.front()), Range{}, status, std::move(description));
     k.choices = choices;
-    k.status = status;
-    k.description = std::move(description);
     k.set = [access, choices](Scenario& s, const Value& v) {
         const auto& word = std::get<std::string>(v);
         const auto at = std::find(choices.begin(), choices.end(), word);

@@ -1,6 +1,6 @@
-// Compiled with -fno-math-errno and -ffp-contract=off (solvers/CMakeLists in the top-level
-// CMakeLists.txt): sqrt vectorises, and every clone below (AVX-512, AVX2, baseline) rounds
-// exactly alike, so results do not depend on the machine's vector width.
+// Compiled with -fno-math-errno, -fno-trapping-math and -ffp-contract=off (set for this file
+// in the top-level CMakeLists.txt): sqrt and the step vectorise, and every target clone below
+// (AVX-512, AVX2, baseline) rounds exactly alike, so results do not depend on the machine.
 #include "solvers/particle_kernels.hpp"
 
 #include "solvers/particle_rng.hpp"
@@ -25,7 +25,7 @@ void ParticleArrays::reserve(std::size_t n) {
     size_class.reserve(n);
 }
 
-void ParticleArrays::push_back(float px, float py, float pz, float pd0, float pclock, std::uint32_t pid, State pstate,
+void ParticleArrays::push_back(float px, float py, float pz, float pd0, float pclock, std::uint64_t pid, State pstate,
                                std::uint8_t pclass) {
     x.push_back(px);
     y.push_back(py);
@@ -278,14 +278,15 @@ namespace {
 
 // Draws of one round: Philox per lane, then Box-Muller. One loop so that it vectorises.
 [[gnu::target_clones("avx512f", "avx2", "default")]]
-void gaussian_lanes(std::size_t n, const std::uint32_t* __restrict ids, std::uint32_t seed_lo, std::uint32_t step,
-                    std::uint32_t substep, std::uint32_t seed_hi, float* __restrict g0, float* __restrict g1,
-                    float* __restrict g2) {
+void gaussian_lanes(std::size_t n, const std::uint32_t* __restrict id_lo, const std::uint32_t* __restrict id_hi,
+                    std::uint32_t seed_lo, std::uint32_t step, std::uint32_t substep, std::uint32_t seed_hi,
+                    float* __restrict g0, float* __restrict g1, float* __restrict g2) {
     constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
     for (std::size_t i = 0; i < n; ++i) {
-        // Philox4x32-10 (as prng::philox_lanes), counter (step, substep, kMove, seed_hi).
-        std::uint32_t x0 = step, x1 = substep, x2 = prng::kMove, x3 = seed_hi;
-        std::uint32_t k0 = ids[i], k1 = seed_lo;
+        // Philox4x32-10 (as prng::philox_lanes), key (id bits 0-31, seed_lo), counter
+        // (step, substep, kMove | id bits 32-55 << 8, seed_hi): prng::particle_block(.., kMove).
+        std::uint32_t x0 = step, x1 = substep, x2 = prng::kMove | (id_hi[i] << 8), x3 = seed_hi;
+        std::uint32_t k0 = id_lo[i], k1 = seed_lo;
         for (int round = 0; round < 10; ++round) {
             const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * x0;
             const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * x2;
@@ -361,7 +362,8 @@ inline int resolve(const MediumView& m, float& x, float& y, float& z, Cell& cell
 struct Lanes {
     std::vector<std::uint32_t> index; // into ParticleArrays
     std::vector<float> x, y, z, d0, clock, rem, kind;
-    std::vector<std::uint32_t> id;
+    std::vector<std::uint64_t> id;
+    std::vector<std::uint32_t> id_lo, id_hi; // the draws' key and counter words, refreshed per round
     std::vector<std::int32_t> size_class, flag;
     std::vector<float> g0, g1, g2;
     std::size_t n = 0;
@@ -371,6 +373,8 @@ struct Lanes {
         for (auto* v : {&size_class, &flag}) v->resize(capacity);
         index.resize(capacity);
         id.resize(capacity);
+        id_lo.resize(capacity);
+        id_hi.resize(capacity);
     }
     void move(std::size_t from, std::size_t to) {
         index[to] = index[from];
@@ -393,6 +397,21 @@ constexpr float kBoundKind = kind_of(State::Bound);
 
 inline bool lane_active(const Lanes& l, std::size_t j) {
     return l.rem[j] > 0.0f && l.kind[j] <= kBoundKind;
+}
+
+// Which reaction ends a free particle's clock, for u uniform in [0, free_total(layer)): the
+// competing Poisson channels in turn.
+//
+// HOOK for uptake by cell agents (MODEL.md section 5; cells do not exist yet, so there is no
+// such channel). When they do, uptake is one more channel here: the cells near the particle give
+// it a rate (k_on of each cell's free receptors, summed over the cells within reach), added to
+// the clock's total rate in act_scalar and act_vector (a per-voxel rate field beside
+// MediumView::h), and the particle ends in a new state Internalised that the cell agent owning
+// it records, with its own column in the dose ledger.
+State free_particle_event(const ReactionTable& r, int layer, float u) {
+    if (u < r.degrade[layer]) return State::Degraded;
+    if (u < r.degrade[layer] + r.clear[layer]) return State::Cleared;
+    return State::Bound;
 }
 
 // One action of lane j in round `round`, handling every case: a sub-step (free) or a wait
@@ -468,8 +487,22 @@ void act_scalar(const MediumView& m, const ReactionTable& r, const StepInput& in
                 return;
             }
             if (m.h[c.voxel] > 0.0f) { // else the end point is in a wall: the particle stays (rejection)
+                // Did the path touch an open mouth or the sink between two points inside? The
+                // Brownian bridge between them crosses a plane at distances a and b with
+                // probability exp(-2 a b / sigma^2): with this test the surface and a sink absorb
+                // exactly, whatever the sub-step length.
+                if (!m.mouth.empty() && m.mouth[c.column]) {
+                    const float exponent = 2.0f * z0 * ez / (s2 * s2);
+                    if (exponent < 20.0f) {
+                        const auto blk = prng::particle_block(in.seed, l.id[j], in.step, round, prng::kBridge);
+                        if (prng::uniform_f(blk[1]) < std::exp(-exponent)) {
+                            l.kind[j] = kind_of(State::Exited);
+                            ++tally.exited[static_cast<std::size_t>(l.size_class[j])];
+                            return;
+                        }
+                    }
+                }
                 if (m.sink_bottom) {
-                    // Did the path touch the sink between two points above it? (Brownian bridge)
                     const float a = m.depth - z0, b = m.depth - ez;
                     const float exponent = 2.0f * a * b / (s2 * s2);
                     if (exponent < 20.0f) {
@@ -491,17 +524,11 @@ void act_scalar(const MediumView& m, const ReactionTable& r, const StepInput& in
     if (event) {
         // The reaction happens where the sub-step ended, with the rates of the layer it started in.
         const auto b = prng::particle_block(in.seed, l.id[j], in.step, round, prng::kEvent);
-        const float u = prng::uniform_f(b[0]) * k;
         clock = -prng::log_f(prng::uniform_open_f(b[1]));
-        if (u < r.degrade[layer]) {
-            l.kind[j] = kind_of(State::Degraded);
-            ++tally.degraded;
-        } else if (u < r.degrade[layer] + r.clear[layer]) {
-            l.kind[j] = kind_of(State::Cleared);
-            ++tally.cleared;
-        } else {
-            l.kind[j] = kBoundKind;
-        }
+        const State next = free_particle_event(r, layer, prng::uniform_f(b[0]) * k);
+        l.kind[j] = kind_of(next);
+        tally.degraded += next == State::Degraded ? 1 : 0;
+        tally.cleared += next == State::Cleared ? 1 : 0;
     }
 }
 
@@ -526,6 +553,7 @@ void act_vector(const MediumView& m, const float* __restrict H, const float* __r
     // With a sink the bridge test is needed where 2 a b < 20 sigma^2 (see act_scalar); written as a
     // factor so the loop holds no loop-invariant bool.
     const float bridge_factor = m.sink_bottom ? 20.0f : 0.0f;
+    const float surface_factor = m.mouth.empty() ? 0.0f : 20.0f;
     float planes[kMaxPlanes];
     for (int p = 0; p < kMaxPlanes; ++p) planes[p] = m.planes[static_cast<std::size_t>(p)];
     for (std::size_t j = 0; j < n; ++j) {
@@ -589,8 +617,12 @@ void act_vector(const MediumView& m, const float* __restrict H, const float* __r
         kz = std::min(std::max(kz, 0), nz - 1);
         const float he = H[kz * plane + ky * nx + kx];
         const float to_sink = 2.0f * (depth - z0) * (depth - ez);
-        const float bridge_limit = bridge_factor * (s2 * s2);
-        const bool bridge = to_sink < bridge_limit; // never true without a sink unless e_out
+        const float to_surface = 2.0f * z0 * ez;
+        const float sink_limit = bridge_factor * (s2 * s2);
+        const float surface_limit = surface_factor * (s2 * s2);
+        // Bridge tests (act_scalar) near a sink or near the surface while mouths are open; never
+        // true otherwise unless e_out.
+        const bool bridge = (to_sink < sink_limit) | (to_surface < surface_limit);
         const bool scalar = (kind != kFreeKind) | event | (moves & (p_out | ((hp > 0.0f) & (e_out | bridge))));
         const bool done_here = active & !scalar;
         const bool accept = moves & (hp > 0.0f) & (he > 0.0f);
@@ -602,6 +634,22 @@ void act_vector(const MediumView& m, const float* __restrict H, const float* __r
         lclock[j] = done_here ? new_clock : clock;
         lrem[j] = done_here ? new_rem : rem;
     }
+}
+
+struct Counts {
+    std::int64_t moved = 0;    // lanes the vector pass moved (flag 2)
+    std::int64_t finished = 0; // lanes with no time left or no longer in the tissue
+};
+
+[[gnu::target_clones("avx512f", "avx2", "default")]]
+Counts count_lanes(std::size_t n, const std::int32_t* __restrict flag, const float* __restrict rem,
+                   const float* __restrict kind) {
+    std::int32_t moved = 0, finished = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        moved += flag[j] == 2 ? 1 : 0;
+        finished += (rem[j] > 0.0f) & (kind[j] <= kBoundKind) ? 0 : 1;
+    }
+    return {moved, finished};
 }
 
 StepTally advance_chunk(const MediumView& m, const ReactionTable& r, const float* row_k_free, const StepInput& in,
@@ -635,17 +683,21 @@ StepTally advance_chunk(const MediumView& m, const ReactionTable& r, const float
     };
     std::uint32_t round = 0;
     while (n > 0) {
-        gaussian_lanes(n, l.id.data(), prng::seed_low(in.seed), in.step, round, prng::seed_high(in.seed),
-                       l.g0.data(), l.g1.data(), l.g2.data());
+        for (std::size_t j = 0; j < n; ++j) {
+            l.id_lo[j] = static_cast<std::uint32_t>(l.id[j]);
+            l.id_hi[j] = static_cast<std::uint32_t>(l.id[j] >> 32);
+        }
+        gaussian_lanes(n, l.id_lo.data(), l.id_hi.data(), prng::seed_low(in.seed), in.step, round,
+                       prng::seed_high(in.seed), l.g0.data(), l.g1.data(), l.g2.data());
         act_vector(m, m.h.data(), m.h_nbr.data(), m.axis_distance.data(), row_k_free, n, l.x.data(), l.y.data(), l.z.data(), l.d0.data(),
                                      l.clock.data(), l.rem.data(), l.kind.data(), l.g0.data(), l.g1.data(),
                                      l.g2.data(), l.flag.data());
-        std::size_t finished = 0;
-        for (std::size_t j = 0; j < n; ++j) {
-            if (l.flag[j] == 1) act_scalar(m, r, in, round, l, j, tally);
-            tally.substeps += l.flag[j] == 2 ? 1 : 0;
-            finished += lane_active(l, j) ? 0 : 1;
-        }
+        const std::int32_t* flag = l.flag.data();
+        for (std::size_t j = 0; j < n; ++j)
+            if (flag[j] == 1) act_scalar(m, r, in, round, l, j, tally);
+        const Counts counts = count_lanes(n, flag, l.rem.data(), l.kind.data());
+        tally.substeps += counts.moved;
+        const std::size_t finished = static_cast<std::size_t>(counts.finished);
         ++round;
         if (round > kMaxRounds) throw std::runtime_error("particle step did not finish (sub-step too small)");
         // Finished lanes do nothing in later rounds; drop them once they are an eighth of the lanes.
@@ -668,10 +720,15 @@ StepTally advance_chunk(const MediumView& m, const ReactionTable& r, const float
 
 } // namespace
 
-void gaussians_for(std::span<const std::uint32_t> ids, std::uint64_t seed, std::uint32_t step, std::uint32_t substep,
+void gaussians_for(std::span<const std::uint64_t> ids, std::uint64_t seed, std::uint32_t step, std::uint32_t substep,
                    std::span<float> g0, std::span<float> g1, std::span<float> g2) {
-    gaussian_lanes(ids.size(), ids.data(), prng::seed_low(seed), step, substep, prng::seed_high(seed), g0.data(),
-                   g1.data(), g2.data());
+    std::vector<std::uint32_t> lo(ids.size()), hi(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        lo[i] = static_cast<std::uint32_t>(ids[i]);
+        hi[i] = static_cast<std::uint32_t>(ids[i] >> 32);
+    }
+    gaussian_lanes(ids.size(), lo.data(), hi.data(), prng::seed_low(seed), step, substep, prng::seed_high(seed),
+                   g0.data(), g1.data(), g2.data());
 }
 
 StepTally advance(ParticleArrays& particles, std::span<float> remaining, const MediumView& medium,

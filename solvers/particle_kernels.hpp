@@ -35,16 +35,16 @@ struct ParticleArrays {
     std::vector<float> x, y, z;  // um; z is depth below the skin surface
     std::vector<float> d0;       // free diffusivity from the particle's own diameter (um^2/s)
     std::vector<float> clock;    // what is left of its Exp(1) hazard until the next reaction
-    std::vector<std::uint32_t> id;
+    std::vector<std::uint64_t> id; // unique over the run (< 2^56)
     std::vector<State> state;
     std::vector<std::uint8_t> size_class; // size-class bin of its diameter (the fields' classes)
 
     // Persistent bytes per particle (the vectors above).
-    static constexpr std::size_t kBytesPerParticle = 6 * 4 + 2;
+    static constexpr std::size_t kBytesPerParticle = 5 * 4 + 8 + 2;
 
     std::size_t size() const { return x.size(); }
     void reserve(std::size_t n);
-    void push_back(float px, float py, float pz, float pd0, float pclock, std::uint32_t pid, State pstate,
+    void push_back(float px, float py, float pz, float pd0, float pclock, std::uint64_t pid, State pstate,
                    std::uint8_t pclass);
     // Removes particles no longer in the tissue, keeping the order of the others. Returns how many.
     std::size_t remove_gone();
@@ -146,7 +146,7 @@ StepTally advance(ParticleArrays& particles, std::span<float> remaining, const M
 
 // Three standard Gaussians per lane for n particle ids at one (step, sub-step): the draws of a
 // particle's sub-step (exposed for tests and benchmarks).
-void gaussians_for(std::span<const std::uint32_t> ids, std::uint64_t seed, std::uint32_t step,
+void gaussians_for(std::span<const std::uint64_t> ids, std::uint64_t seed, std::uint32_t step,
                    std::uint32_t substep, std::span<float> g0, std::span<float> g1, std::span<float> g2);
 
 // The rms-step distance bound of a point: distance to the nearest plane and to the channel zone.

@@ -4,8 +4,8 @@
 // only on what it is for, never on which thread made it or in which order: a run is bitwise
 // the same for any number of threads and can be replayed.
 //
-//   key     = (particle id, seed bits 0-31)            or (voxel index, seed bits 0-31)
-//   counter = (step, sub-step, purpose, seed bits 32-63)
+//   key     = (particle id bits 0-31, seed bits 0-31)   or (voxel index, seed bits 0-31)
+//   counter = (step, sub-step, purpose | particle id bits 32-55 << 8, seed bits 32-63)
 //
 // philox() calls Random123's Philox4x32-10; philox_lanes() is the same algorithm written
 // over arrays so the compiler vectorises it (tests check the two agree bit for bit).
@@ -47,21 +47,29 @@ inline Block philox(std::uint32_t key0, std::uint32_t key1, std::uint32_t c0, st
     return {out[0], out[1], out[2], out[3]};
 }
 
-// The draw of one particle for one purpose at (step, sub-step).
-inline Block particle_block(std::uint64_t seed, std::uint32_t id, std::uint32_t step, std::uint32_t substep,
-                            std::uint32_t purpose) {
-    return philox(id, seed_low(seed), step, substep, purpose, seed_high(seed));
+// Particle ids have 56 bits: the low 32 are the key's first word, the high 24 go into the
+// counter's purpose word above the purpose (purposes are < 256).
+inline constexpr std::uint64_t kMaxParticleId = (std::uint64_t{1} << 56) - 1;
+inline std::uint32_t id_low(std::uint64_t id) { return static_cast<std::uint32_t>(id); }
+inline std::uint32_t id_purpose(std::uint64_t id, std::uint32_t purpose) {
+    return purpose | static_cast<std::uint32_t>((id >> 32) << 8);
 }
 
-// Philox4x32-10 for n keys (key0[i], key1) at one counter (c0, c1, c2, c3), written so that
-// the loop vectorises. out{0..3}[i] is word 0..3 of lane i.
+// The draw of one particle for one purpose at (step, sub-step).
+inline Block particle_block(std::uint64_t seed, std::uint64_t id, std::uint32_t step, std::uint32_t substep,
+                            std::uint32_t purpose) {
+    return philox(id_low(id), seed_low(seed), step, substep, id_purpose(id, purpose), seed_high(seed));
+}
+
+// Philox4x32-10 for n lanes with keys (key0[i], key1) and counters (c0, c1, c2[i], c3),
+// written so that the loop vectorises. out{0..3}[i] is word 0..3 of lane i.
 inline void philox_lanes(std::size_t n, const std::uint32_t* __restrict key0, std::uint32_t key1,
-                             std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
-                             std::uint32_t* __restrict out0, std::uint32_t* __restrict out1,
-                             std::uint32_t* __restrict out2, std::uint32_t* __restrict out3) {
+                         std::uint32_t c0, std::uint32_t c1, const std::uint32_t* __restrict c2, std::uint32_t c3,
+                         std::uint32_t* __restrict out0, std::uint32_t* __restrict out1,
+                         std::uint32_t* __restrict out2, std::uint32_t* __restrict out3) {
     constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
     for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t x0 = c0, x1 = c1, x2 = c2, x3 = c3;
+        std::uint32_t x0 = c0, x1 = c1, x2 = c2[i], x3 = c3;
         std::uint32_t k0 = key0[i], k1 = key1;
         for (int round = 0; round < 10; ++round) {
             const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * x0;

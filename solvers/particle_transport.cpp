@@ -21,13 +21,13 @@ std::array<double, kLayerCount> layer_hindrance(const Scenario& s) {
 }
 
 // A fixed mix of the id, for choosing the particles written to output.
-std::uint32_t sample_rank(std::uint32_t id, std::uint64_t seed) {
-    std::uint32_t h = id ^ static_cast<std::uint32_t>(seed * 0x9E3779B97F4A7C15ull >> 32);
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
+std::uint64_t sample_rank(std::uint64_t id, std::uint64_t seed) {
+    std::uint64_t h = id ^ (seed * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
     return h;
 }
 
@@ -60,6 +60,20 @@ ParticleTransport::ParticleTransport(const Scenario& s, const Tissue& tissue)
         const double hi = k + 1 == K ? kDiameterCutSigmas : prng::normal_quantile(static_cast<double>(k + 1) / K);
         class_z_bounds_.push_back({std::max(lo, -kDiameterCutSigmas), std::min(hi, kDiameterCutSigmas)});
     }
+    // E[sqrt(D0)] over each class (its diameters cut at +-4 geometric SDs): D0 = A / d with d =
+    // median exp(sigma z), so E[d^(-1/2)] = median^(-1/2) exp(sigma^2 / 8) [Phi(hi + sigma/2) -
+    // Phi(lo + sigma/2)] / [Phi(hi) - Phi(lo)].
+    const double sqrt_a = std::sqrt(stokes_einstein_um2_per_s(1.0, temperature_K_, viscosity_Pa_s_));
+    for (std::int64_t k = 0; k < K; ++k) {
+        const auto [lo, hi] = class_z_bounds_[static_cast<std::size_t>(k)];
+        const double s = sigma_ln_;
+        const double mass = prng::normal_cdf(hi) - prng::normal_cdf(lo);
+        const double mean_inv_sqrt_d =
+            s == 0.0 ? 1.0 / std::sqrt(median_nm_)
+                     : std::exp(s * s / 8.0) * (prng::normal_cdf(hi + 0.5 * s) - prng::normal_cdf(lo + 0.5 * s)) /
+                           (mass * std::sqrt(median_nm_));
+        class_mean_sqrt_d0_.push_back(sqrt_a * mean_inv_sqrt_d);
+    }
     for (int l = 0; l < kLayerCount; ++l) {
         const auto& spec = s.layers[static_cast<std::size_t>(l)];
         reactions_.degrade[static_cast<std::size_t>(l)] = static_cast<float>(s.degradation.k_per_s());
@@ -87,23 +101,28 @@ void ParticleTransport::update_geometry(double t_s) {
 
 double ParticleTransport::entrant_diameter_nm(std::size_t k, double u) const {
     if (sigma_ln_ == 0.0) return median_nm_;
-    // Entry rate is proportional to D0 ~ 1/d: the entrants of a class follow the lognormal
-    // weighted by 1/d, which is the lognormal shifted by -sigma^2 in ln d.
-    const double lo = class_z_bounds_[k][0] + sigma_ln_, hi = class_z_bounds_[k][1] + sigma_ln_;
+    // Entrants of a class follow its lognormal weighted by sqrt(D0) ~ d^(-1/2): in ln d the
+    // lognormal shifted by -sigma^2 / 2.
+    const double shift = 0.5 * sigma_ln_;
+    const double lo = class_z_bounds_[k][0] + shift, hi = class_z_bounds_[k][1] + shift;
     const double p_lo = prng::normal_cdf(lo), p_hi = prng::normal_cdf(hi);
-    const double z = std::clamp(prng::normal_quantile(p_lo + u * (p_hi - p_lo)), lo, hi) - sigma_ln_;
+    const double z = std::clamp(prng::normal_quantile(p_lo + u * (p_hi - p_lo)), lo, hi) - shift;
     return median_nm_ * std::exp(sigma_ln_ * z);
 }
 
 void ParticleTransport::emit(double dt_s, const particles::StepInput& input) {
     const auto& mouths = medium_.mouth_voxels();
     if (mouths.empty()) return;
-    // A ghost layer of reservoir fluid above each open mouth voxel, continuing the voxel's
-    // medium at the reservoir concentration: of a uniform half-space at concentration c taking
-    // Gaussian steps of rms sigma, c sigma / sqrt(2 pi) per area end up below the face per step,
-    // i.e. 2 c D / (sqrt(2 pi) sigma) per area and time. sigma is the rms step a particle in that
-    // voxel takes (max_step sqrt(h / h_nbr), whatever its D0), so entries and exits balance when
-    // the voxel is at the reservoir concentration: the continuum Dirichlet condition.
+    // The mouth face is held at the reservoir concentration c (the continuum Dirichlet condition)
+    // with the voxel's medium continuing above it. Particles inside are absorbed when their path
+    // touches an open mouth (Brownian-bridge test in the step kernel). For that absorbed process
+    // the exact contribution of the boundary over an interval tau, seen at the interval's end,
+    // is the profile 2 c Q(z / sigma) with sigma = sqrt(2 D tau) and Q the normal tail:
+    // 2 c sigma / sqrt(2 pi) particles per area at depths sigma * Rayleigh * uniform. The step is
+    // cut into m equal intervals (sigma about max_step at the class's mean D0) and each entrant
+    // joins at the end of one of them, so the state at the end of the step is exact for a flat
+    // mouth: the particles from the last interval have just arrived. Per vesicle the count goes
+    // as sqrt(D0), so entrants' diameters follow the lognormal weighted by d^(-1/2).
     const double face = grid_.dx_um * grid_.dy_um;
     const double inv_sqrt_2pi = 1.0 / std::sqrt(2.0 * std::numbers::pi);
     const std::size_t plane = grid_.plane();
@@ -114,36 +133,43 @@ void ParticleTransport::emit(double dt_s, const particles::StepInput& input) {
     std::array<double, particles::kMaxSizeClasses> concentration{};
     for (std::size_t k = 0; k < classes_.size(); ++k)
         concentration[k] = static_cast<double>(reservoir_[k]) / film_volume_um3_;
+    const double max_step2 = max_step_um_ * max_step_um_;
     for (std::size_t v : mouths) {
         const double h = medium_.hindrance(v);
         const double h_nbr = medium_.hindrance_nbr(v);
         if (!(h > 0.0)) continue;
-        const double sigma = max_step_um_ * std::sqrt(h / h_nbr);
         const int ix = static_cast<int>(v % static_cast<std::size_t>(grid_.nx));
         const int iy = static_cast<int>((v % plane) / static_cast<std::size_t>(grid_.nx));
         for (std::size_t k = 0; k < classes_.size(); ++k) {
             std::int64_t& reservoir = reservoir_[k];
-            if (reservoir == 0) continue;
-            const double mean = concentration[k] * face * 2.0 * classes_[k].d0_um2_per_s * h * dt_s * inv_sqrt_2pi / sigma;
+            if (concentration[k] == 0.0) continue;
+            const double intervals = std::max(1.0, std::ceil(dt_s * 2.0 * classes_[k].d0_um2_per_s * h_nbr / max_step2));
+            const double tau = dt_s / intervals;
+            const double mean = intervals * 2.0 * concentration[k] * face * std::sqrt(2.0 * h * tau) *
+                                class_mean_sqrt_d0_[k] * inv_sqrt_2pi;
             prng::UniformStream draws(static_cast<std::uint32_t>(v), seed_, input.step,
                                       prng::kEmit | static_cast<std::uint32_t>(k << 8));
-            const std::int64_t n = std::min(prng::poisson(mean, draws), reservoir);
+            // Most entrants leave again within the step: the reservoir lends them and is repaid
+            // by the exits at the step's end (step_to settles what is not repaid).
+            const std::int64_t n = prng::poisson(mean, draws);
             for (std::int64_t j = 0; j < n; ++j) {
-                if (next_id_ == std::numeric_limits<std::uint32_t>::max())
-                    throw std::runtime_error("particle mode ran out of particle ids (2^32 entries); lower particles.budget");
-                const std::uint32_t id = next_id_++;
-                prng::UniformStream u(id, seed_, input.step, prng::kCreate);
-                const double remaining = (1.0 - u.next()) * dt_s; // entered at a uniform time in the step
+                if (next_id_ > prng::kMaxParticleId)
+                    throw std::runtime_error("particle mode ran out of particle ids (2^56 entries); lower particles.budget");
+                const std::uint64_t id = next_id_++;
+                prng::UniformStream u(prng::id_low(id), seed_, input.step, prng::id_purpose(id, prng::kCreate));
+                // Joins at the end of interval 1..m.
+                const double interval = std::min(intervals, std::floor(u.next() * intervals) + 1.0);
+                const double remaining = std::max(0.0, dt_s - interval * tau);
                 const double x = (ix + u.next()) * grid_.dx_um;
                 const double y = (iy + u.next()) * grid_.dy_um;
-                // Depth below the face after the entering step: sigma * Rayleigh * uniform.
-                const double depth = sigma * std::sqrt(-2.0 * std::log(u.next())) * u.next();
                 const double diameter = entrant_diameter_nm(k, u.next());
+                const double d0 = stokes_einstein_um2_per_s(diameter, temperature_K_, viscosity_Pa_s_);
+                const double sigma = std::sqrt(2.0 * d0 * h * tau);
+                const double depth = sigma * std::sqrt(-2.0 * std::log(u.next())) * u.next();
                 const double clock = prng::exponential(u.next());
                 const auto fx = static_cast<float>(x), fy = static_cast<float>(y), fz = static_cast<float>(depth);
                 const int cz = std::min(static_cast<int>(fz * view.inv_dz), grid_.nz - 1);
                 if (!(medium_.hindrance(static_cast<std::size_t>(cz) * plane + (v % plane)) > 0.0f)) continue;
-                const double d0 = stokes_einstein_um2_per_s(diameter, temperature_K_, viscosity_Pa_s_);
                 particles_.push_back(fx, fy, fz, static_cast<float>(d0), static_cast<float>(clock), id,
                                      particles::State::Free, static_cast<std::uint8_t>(k));
                 remaining_.push_back(static_cast<float>(remaining));
@@ -160,6 +186,7 @@ void ParticleTransport::step_to(double t_next_s) {
     update_geometry(time_s_ + 0.5 * dt_s);
     const particles::StepInput input{seed_, step_};
     remaining_.assign(particles_.size(), static_cast<float>(dt_s));
+    const std::size_t first_entrant = particles_.size();
     emit(dt_s, input);
     const particles::StepTally tally =
         particles::advance(particles_, remaining_, medium_.view(), reactions_, input);
@@ -170,10 +197,28 @@ void ParticleTransport::step_to(double t_next_s) {
     degraded_ += tally.degraded;
     cleared_ += tally.cleared;
     substeps_ += tally.substeps;
+    settle_overdraft(first_entrant);
     particles_.remove_gone();
     deposit();
     time_s_ = t_next_s;
     ++step_;
+}
+
+void ParticleTransport::settle_overdraft(std::size_t first_entrant) {
+    // A reservoir that lent more entrants than came back went below zero: the step was long for
+    // what was left in the film (the continuum couples the reservoir implicitly and cannot
+    // overdraw). The latest entrants of the step still in the tissue did not enter after all.
+    auto& p = particles_;
+    for (std::size_t k = 0; k < classes_.size(); ++k) {
+        for (std::size_t i = p.size(); reservoir_[k] < 0 && i-- > first_entrant;) {
+            if (p.size_class[i] != k || !particles::in_tissue(p.state[i])) continue;
+            p.state[i] = particles::State::Exited;
+            ++reservoir_[k];
+            --entered_;
+            ++overdrafts_;
+        }
+        if (reservoir_[k] < 0) throw std::logic_error("particle reservoir overdrawn beyond this step's entrants");
+    }
 }
 
 void ParticleTransport::deposit() {
@@ -243,7 +288,7 @@ void ParticleTransport::sample_particles(std::int64_t limit, ParticleSample& out
         for (std::size_t i = 0; i < n; ++i) chosen[i] = i;
     } else if (limit > 0) {
         // The particles with the smallest ranks: the same particles from snapshot to snapshot.
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked(n);
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> ranked(n);
         for (std::size_t i = 0; i < n; ++i) ranked[i] = {sample_rank(p.id[i], seed_), p.id[i]};
         const auto keep = static_cast<std::size_t>(limit);
         std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep - 1), ranked.end());
@@ -256,7 +301,7 @@ void ParticleTransport::sample_particles(std::int64_t limit, ParticleSample& out
         out.xyz.insert(out.xyz.end(), {p.x[i], p.y[i], p.z[i]});
         out.diameter_nm.push_back(se_1nm / p.d0[i]);
         out.state.push_back(p.state[i] == particles::State::Bound ? 1.0 : 0.0);
-        out.id.push_back(p.id[i]);
+        out.id.push_back(static_cast<double>(p.id[i]));
     }
 }
 

@@ -60,12 +60,15 @@ public:
     const particles::ParticleArrays& particles() const { return particles_; }
     const std::vector<SizeClass>& size_classes() const { return classes_; }
     std::int64_t substeps_taken() const { return substeps_; }
+    // Entrants taken back because the reservoir ran dry within a step (see settle_overdraft).
+    std::int64_t overdrafts() const { return overdrafts_; }
     std::uint32_t steps_taken() const { return step_; }
 
 private:
     void update_geometry(double t_s);
     void emit(double dt_s, const particles::StepInput& input);
     void deposit();
+    void settle_overdraft(std::size_t first_entrant);
     double entrant_diameter_nm(std::size_t k, double u) const;
 
     const Tissue& tissue_;
@@ -74,6 +77,7 @@ private:
     std::uint64_t seed_ = 0;
     double median_nm_ = 0, sigma_ln_ = 0, temperature_K_ = 0, viscosity_Pa_s_ = 0;
     std::vector<std::array<double, 2>> class_z_bounds_; // standard-normal bounds of each class (cut at +-4)
+    std::vector<double> class_mean_sqrt_d0_;            // E[sqrt(D0)] over each class (um/s^0.5)
     double drying_time_s_ = kInfinity;
     double applied_concentration_ = 0;
     double film_volume_um3_ = 0;
@@ -88,9 +92,10 @@ private:
     std::int64_t budget_ = 0;
     std::array<std::int64_t, particles::kMaxSizeClasses> reservoir_{};
     std::int64_t degraded_ = 0, cleared_ = 0, entered_ = 0, exited_ = 0;
-    std::uint32_t next_id_ = 0;
+    std::uint64_t next_id_ = 0;
     std::uint32_t step_ = 0;
     std::int64_t substeps_ = 0;
+    std::int64_t overdrafts_ = 0;
 
     std::vector<double> lumen_;
     double half_width_um_ = -1.0;

@@ -31,7 +31,7 @@ struct ParticleSample {
     std::vector<double> xyz;         // x, y, z per particle (um; z = depth below the surface)
     std::vector<double> diameter_nm;
     std::vector<double> state;       // 0 free, 1 bound to matrix
-    std::vector<double> id;          // the particle's id (stable over the run)
+    std::vector<double> id;          // the particle's id (unique and stable over the run; exact below 2^53)
     std::size_t size() const { return diameter_nm.size(); }
 };
 

@@ -65,16 +65,23 @@ void add_particles(ParticleArrays& p, std::size_t n, float x, float y, float z, 
 } // namespace
 
 TEST_CASE("The vectorised Philox lanes are Random123's Philox4x32-10 bit for bit", "[particles][rng]") {
-    std::vector<std::uint32_t> keys(1000);
-    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<std::uint32_t>(i * 2654435761u);
+    // Particle ids above 2^32 too: their high bits go into the counter's purpose word.
+    std::vector<std::uint64_t> ids(1000);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i * 2654435761u + (i % 3 == 0 ? (std::uint64_t{i} << 40) : 0);
+    std::vector<std::uint32_t> keys(ids.size()), counters(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        keys[i] = prng::id_low(ids[i]);
+        counters[i] = prng::id_purpose(ids[i], prng::kMove);
+    }
     std::vector<std::uint32_t> w0(keys.size()), w1(keys.size()), w2(keys.size()), w3(keys.size());
-    prng::philox_lanes(keys.size(), keys.data(), 0xDEADBEEF, 7, 11, prng::kMove, 3, w0.data(), w1.data(), w2.data(),
-                       w3.data());
+    prng::philox_lanes(keys.size(), keys.data(), 0xDEADBEEF, 7, 11, counters.data(), 3, w0.data(), w1.data(),
+                       w2.data(), w3.data());
     std::vector<float> g0(keys.size()), g1(keys.size()), g2(keys.size());
     const std::uint64_t seed = (std::uint64_t{3} << 32) | 0xDEADBEEF;
-    gaussians_for(keys, seed, 7, 11, g0, g1, g2);
+    gaussians_for(ids, seed, 7, 11, g0, g1, g2);
     for (std::size_t i = 0; i < keys.size(); ++i) {
-        const auto ref = prng::philox(keys[i], 0xDEADBEEF, 7, 11, prng::kMove, 3);
+        const auto ref = prng::philox(keys[i], 0xDEADBEEF, 7, 11, counters[i], 3);
+        REQUIRE(ref == prng::particle_block(seed, ids[i], 7, 11, prng::kMove));
         REQUIRE(w0[i] == ref[0]);
         REQUIRE(w1[i] == ref[1]);
         REQUIRE(w2[i] == ref[2]);
@@ -109,8 +116,8 @@ TEST_CASE("The float log and sin/cos behind the Gaussians are accurate to 3e-7",
 
 TEST_CASE("The Gaussian draws have mean 0, variance 1 and kurtosis 3", "[particles][rng]") {
     constexpr std::size_t kN = 1 << 20;
-    std::vector<std::uint32_t> ids(kN);
-    std::iota(ids.begin(), ids.end(), 0u);
+    std::vector<std::uint64_t> ids(kN);
+    std::iota(ids.begin(), ids.end(), std::uint64_t{0});
     std::vector<float> g0(kN), g1(kN), g2(kN);
     gaussians_for(ids, 42, 0, 0, g0, g1, g2);
     for (const auto* g : {&g0, &g1, &g2}) {

@@ -548,3 +548,78 @@ TEST_CASE("Recorder rejects malformed calls with std::invalid_argument", "[io]")
     recorder.finish();
     CHECK_THROWS_AS(recorder.append_series("dose", std::vector<double>{1.0, 2.0, 3.0}), std::logic_error);
 }
+
+TEST_CASE("Recorder writes point sets beside the fields, with an XDMF Polyvertex grid", "[io][particles]") {
+    TempDir folder;
+    const fs::path output = folder.path() / "points.h5";
+    const std::vector<double> xyz{10.0, 20.0, 5.0, 30.5, 40.0, 12.5, 70.0, 60.0, 22.0};
+    const std::vector<double> diameter{90.0, 110.0, 130.0}, state{0.0, 1.0, 0.0};
+    {
+        Recorder recorder(output, false, test_info(), test_grid());
+        recorder.write_static_field({"layer", "1", layer_field()});
+        // No points yet at t = 0 (an empty set), three at t = 60 s.
+        recorder.write_snapshot(0.0, {{"free", "particles/um^3", gaussian_blob(1.0)}},
+                                PointSet{{}, {{"diameter_nm", "nm", {}}, {"state", "1", {}}}});
+        recorder.write_snapshot(60.0, {{"free", "particles/um^3", gaussian_blob(0.5)}},
+                                PointSet{xyz, {{"diameter_nm", "nm", diameter}, {"state", "1", state}}});
+        recorder.finish();
+    }
+    h5::Handle file = open_file(output);
+    const hid_t root = file.get();
+
+    SECTION("HDF5 layout") {
+        const DoubleArray empty = read_doubles(root, "/particles/000000/xyz");
+        CHECK(empty.dimensions == std::vector<hsize_t>{0, 3});
+        const DoubleArray points = read_doubles(root, "/particles/000001/xyz");
+        CHECK(points.dimensions == std::vector<hsize_t>{3, 3});
+        CHECK(points.values == xyz);
+        CHECK(read_doubles(root, "/particles/000001/diameter_nm").values == diameter);
+        CHECK(read_doubles(root, "/particles/000001/state").values == state);
+        h5::Handle group = open_object(root, "/particles/000001");
+        CHECK(read_double(group.get(), "time_s") == 60.0);
+        CHECK(read_attribute<std::uint64_t>(group.get(), "count", H5T_NATIVE_UINT64) == 3);
+        h5::Handle dataset = open_object(root, "/particles/000001/xyz");
+        CHECK(read_string_attribute(dataset.get(), "units") == "um");
+        h5::Handle diameters = open_object(root, "/particles/000001/diameter_nm");
+        CHECK(read_string_attribute(diameters.get(), "units") == "nm");
+    }
+
+    SECTION("XDMF: a temporal collection of point grids beside the field grids") {
+        const std::string xmf = read_text(folder.path() / "points.xmf");
+        CHECK(xmf.find("<Grid Name=\"particles\" GridType=\"Collection\" CollectionType=\"Temporal\">") !=
+              std::string::npos);
+        CHECK(xmf.find("TopologyType=\"Polyvertex\" NumberOfElements=\"3\" NodesPerElement=\"1\"") != std::string::npos);
+        CHECK(xmf.find("<Geometry GeometryType=\"XYZ\">") != std::string::npos);
+        CHECK(xmf.find("Dimensions=\"3 3\"") != std::string::npos);
+        CHECK(xmf.find("<Attribute Name=\"diameter_nm\" AttributeType=\"Scalar\" Center=\"Node\">") != std::string::npos);
+        // The empty set at t = 0 is left out (readers do not take a grid of zero points).
+        CHECK(xmf.find("NumberOfElements=\"0\"") == std::string::npos);
+        const std::regex reference(R"(>([^<>:]+):(/[^<]+)</DataItem>)");
+        std::set<std::string> objects;
+        for (auto match = std::sregex_iterator(xmf.begin(), xmf.end(), reference); match != std::sregex_iterator();
+             ++match) {
+            CHECK((*match)[1] == "points.h5");
+            INFO("XDMF references " << (*match)[2]);
+            CHECK(object_exists(root, (*match)[2]));
+            objects.insert((*match)[2]);
+        }
+        CHECK(objects.count("/particles/000001/xyz") == 1);
+        CHECK(objects.count("/particles/000001/state") == 1);
+        CHECK(objects.count("/particles/000000/xyz") == 0);
+    }
+}
+
+TEST_CASE("Recorder rejects malformed point sets with std::invalid_argument", "[io][particles]") {
+    TempDir folder;
+    Recorder recorder(folder.path() / "bad_points.h5", false, test_info(), test_grid());
+    const std::vector<double> field = gaussian_blob(1.0);
+    const std::vector<double> four{1.0, 2.0, 3.0, 4.0}, one{1.0}, xyz{1.0, 2.0, 3.0};
+    CHECK_THROWS_AS(recorder.write_snapshot(0.0, {{"free", "1", field}}, PointSet{four, {}}), std::invalid_argument);
+    CHECK_THROWS_AS(recorder.write_snapshot(0.0, {{"free", "1", field}}, PointSet{xyz, {{"d", "nm", four}}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(recorder.write_snapshot(0.0, {{"free", "1", field}}, PointSet{xyz, {{"xyz", "um", one}}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(recorder.write_snapshot(0.0, {{"free", "1", field}}, PointSet{xyz, {{"a/b", "1", one}}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(recorder.declare_series("particles", {{"t", "s"}}), std::invalid_argument);
+}

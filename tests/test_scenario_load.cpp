@@ -81,6 +81,10 @@ void require_same(const Scenario& a, const Scenario& b) {
     CHECK(a.output.write_fields == b.output.write_fields);
     CHECK(a.output.write_size_classes == b.output.write_size_classes);
     CHECK(a.output.compression_level == b.output.compression_level);
+    CHECK(a.transport_mode == b.transport_mode);
+    CHECK(a.particles.budget == b.particles.budget);
+    CHECK(a.particles.output_sample == b.particles.output_sample);
+    CHECK(a.particles.max_step_um == b.particles.max_step_um);
 }
 
 void check_round_trip(const Scenario& s) {
@@ -152,6 +156,10 @@ TEST_CASE("default.toml loads with the documented defaults", "[scenario]") {
     CHECK(s.output.write_fields);
     CHECK_FALSE(s.output.write_size_classes);
     CHECK(s.output.compression_level == 4);
+    CHECK(s.transport_mode == TransportMode::Continuum);
+    CHECK(s.particles.budget == 1000000);
+    CHECK(s.particles.output_sample == 10000);
+    CHECK(s.particles.max_step_um == 2.0);
 
     CHECK_THAT(s.source_path, Contains("default.toml"));
     CHECK_THAT(s.source_text, Contains("[microneedles]"));
@@ -177,7 +185,9 @@ TEST_CASE("the resolved text round-trips to an identical scenario", "[scenario]"
                            "time.end=0.3 d", R"(time.outputs=["0 h", "0.7 h", "100 min", "0.3 d"])",
                            "skin.dermis.thickness=1.37 mm", "transport.bottom=sink",
                            "domain.memory_limit=3000 MB", "scenario.description=two\nlines \"quoted\"",
-                           "transport.degradation_half_life=31 h", "skin.dermis.clearance=0.13 /h"}));
+                           "transport.degradation_half_life=31 h", "skin.dermis.clearance=0.13 /h",
+                           "transport.mode=particles", "particles.budget=123457", "particles.output_sample=-1",
+                           "particles.max_step=0.75 um"}));
     }
     SECTION("defaults clipped to a short end") {
         check_round_trip(load_scenario_text("[time]\nend = \"0.3 d\"\n", "short.toml"));

@@ -165,6 +165,14 @@ def main(argv):
 
     reader = pv.XDMFReader(FileNames=[os.path.abspath(args.xmf)])
     reader.UpdatePipelineInformation()
+    # Particle-mode results also hold point grids ("particles_*", docs/output-format.md): this
+    # script draws the fields only.
+    grid_info = list(reader.GetProperty("GridInfo") or [])
+    grids = grid_info[0::2]
+    field_grids = [name for name in grids if not str(name).startswith("particles")]
+    if grids and len(field_grids) < len(grids):
+        reader.GridStatus = field_grids
+        reader.UpdatePipelineInformation()
     timesteps = reader.TimestepValues
     if isinstance(timesteps, (int, float)):
         timesteps = [timesteps]
