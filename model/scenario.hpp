@@ -89,6 +89,7 @@ struct TimeSpec {
     std::vector<double> output_times_s; // ascending, within [0, end]
     double dt_initial_s = 0.0;
     double dt_max_s = 0.0;
+    double dt_max_delivery_s = 0.0; // while open channels are fed: delivery is resolved finely
     double dt_growth = 0.0;
 };
 

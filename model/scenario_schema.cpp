@@ -309,6 +309,9 @@ std::vector<Key> build_keys() {
                  [](auto& s) -> auto& { return s.time.dt_initial_s; }));
     add(quantity("time.dt_max", uk::time, "min", quote("5 min"), positive_up_to(1440), '-', "largest time step",
                  [](auto& s) -> auto& { return s.time.dt_max_s; }));
+    add(quantity("time.dt_max_delivery", uk::time, "s", quote("20 s"), positive_up_to(86400), '-',
+                 "largest time step while open channels are fed by the film (the fast phase)",
+                 [](auto& s) -> auto& { return s.time.dt_max_delivery_s; }));
     add(number("time.dt_growth", "1.15", closed(1, 10), '-', "largest factor between successive time steps",
                [](auto& s) -> auto& { return s.time.dt_growth; }));
 

@@ -49,6 +49,7 @@ public:
     std::span<const double> bound_class(std::size_t k) const override { return bound_[k]; }
     std::span<const double> lumen_fraction() const override { return lumen_; }
     double open_half_width_um() const override { return half_width_um_; }
+    bool delivering() const override { return mouths_wet_ && half_width_um_ > 0.0; }
     double reservoir_concentration() const override;
     double applied_concentration() const override { return applied_concentration_; }
     std::size_t particle_count() const override { return particles_.size(); }

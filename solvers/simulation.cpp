@@ -27,7 +27,7 @@ void Simulation::run(RunObserver& observer) {
     std::size_t index = 0;
     for (double target : scenario_.time.output_times_s) {
         while (transport_->time_s() < target) {
-            transport_->step_to(stepper.next(transport_->time_s(), target));
+            transport_->step_to(stepper.next(transport_->time_s(), target, transport_->delivering()));
             ++steps_;
             observer.on_step(*transport_);
         }

@@ -59,6 +59,9 @@ public:
     virtual double open_half_width_um() const = 0;
     virtual double reservoir_concentration() const = 0;
     virtual double applied_concentration() const = 0;
+    // True while open channels are fed by a wet film: the fast phase of a run, which the
+    // time stepper resolves with time.dt_max_delivery.
+    virtual bool delivering() const = 0;
 
     // Individual vesicles, in modes that have them: how many simulated particles are in the
     // tissue, and a sample of up to `limit` of them (all for a negative limit) that stays the

@@ -45,7 +45,7 @@ TEST_CASE("A constant surface source fills a semi-infinite medium as C0 erfc(x /
     TimeStepper stepper(defaults().time);
     double t = 0.0, delivered = 0.0;
     while (t < t_end) {
-        const double next = stepper.next(t, t_end);
+        const double next = stepper.next(t, t_end, true); // a source that never stops feeding
         delivered += col.op.step(col.c, next - t, &col.source).top_inflow;
         t = next;
     }

@@ -18,31 +18,16 @@
 #include <vector>
 
 #include "io/recorder.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace exoderm;
 
 namespace {
 
-class TempDir {
+class TempDir : public testing::TempDir {
 public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("exoderm_test_paraview_" + std::to_string(::getpid()) + "_" +
-                                             std::to_string(counter++) + "_" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : testing::TempDir("paraview") {}
 };
 
 std::string quoted(const fs::path& path) {

@@ -21,6 +21,7 @@
 #include "exoderm_version.hpp"
 #include "io/hdf5_handles.hpp"
 #include "io/recorder.hpp"
+#include "temp_dir.hpp"
 #include "model/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -28,27 +29,9 @@ using namespace exoderm;
 
 namespace {
 
-// A fresh folder under the system temp folder, removed with everything in it at scope exit.
-class TempDir {
+class TempDir : public testing::TempDir {
 public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("exoderm_test_io_" + std::to_string(::getpid()) + "_" +
-                                             std::to_string(counter++) + "_" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : testing::TempDir("io") {}
 };
 
 constexpr int kNx = 8, kNy = 6, kNz = 5;
