@@ -281,22 +281,11 @@ namespace {
 void gaussian_lanes(std::size_t n, const std::uint32_t* __restrict id_lo, const std::uint32_t* __restrict id_hi,
                     std::uint32_t seed_lo, std::uint32_t step, std::uint32_t substep, std::uint32_t seed_hi,
                     float* __restrict g0, float* __restrict g1, float* __restrict g2) {
-    constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
     for (std::size_t i = 0; i < n; ++i) {
-        // Philox4x32-10 (as prng::philox_lanes), key (id bits 0-31, seed_lo), counter
+        // Philox4x32-10, key (id bits 0-31, seed_lo), counter
         // (step, substep, kMove | id bits 32-55 << 8, seed_hi): prng::particle_block(.., kMove).
         std::uint32_t x0 = step, x1 = substep, x2 = prng::kMove | (id_hi[i] << 8), x3 = seed_hi;
-        std::uint32_t k0 = id_lo[i], k1 = seed_lo;
-        for (int round = 0; round < 10; ++round) {
-            const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * x0;
-            const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * x2;
-            x0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1 ^ k0;
-            x1 = static_cast<std::uint32_t>(p1);
-            x2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3 ^ k1;
-            x3 = static_cast<std::uint32_t>(p0);
-            k0 += kW0;
-            k1 += kW1;
-        }
+        prng::philox_rounds(x0, x1, x2, x3, id_lo[i], seed_lo);
         prng::gaussians3(x0, x1, x2, x3, g0[i], g1[i], g2[i]);
     }
 }
