@@ -545,6 +545,26 @@ void act_vector(const MediumView& m, const float* __restrict H, const float* __r
     const float surface_factor = m.mouth.empty() ? 0.0f : 20.0f;
     float planes[kMaxPlanes];
     for (int p = 0; p < kMaxPlanes; ++p) planes[p] = m.planes[static_cast<std::size_t>(p)];
+    // A trial position wrapped into the periodic box, whether it left the box through the top or
+    // bottom, and the medium's h there (predictor and corrector alike).
+    struct Trial {
+        float x, y, z, h;
+        bool out;
+    };
+    const auto trial = [&](float x, float y, float z) {
+        const float x_up = x + sx, y_up = y + sy;
+        x = x < 0.0f ? x_up : x;
+        y = y < 0.0f ? y_up : y;
+        const float x_down = x - sx, y_down = y - sy;
+        x = x >= sx ? x_down : x;
+        y = y >= sy ? y_down : y;
+        const bool out = !((x >= 0.0f) & (x < sx) & (y >= 0.0f) & (y < sy) & (z >= 0.0f) & (z < depth));
+        int kx = static_cast<int>(x * inv_dx), ky = static_cast<int>(y * inv_dy), kz = static_cast<int>(z * inv_dz);
+        kx = std::min(std::max(kx, 0), nx - 1);
+        ky = std::min(std::max(ky, 0), ny - 1);
+        kz = std::min(std::max(kz, 0), nz - 1);
+        return Trial{x, y, z, H[kz * plane + ky * nx + kx], out};
+    };
     for (std::size_t j = 0; j < n; ++j) {
         const float x0 = lx[j], y0 = ly[j], z0 = lz[j], rem = lrem[j], d0 = ld0[j], clock = lclock[j];
         const float kind = lkind[j];
@@ -574,37 +594,15 @@ void act_vector(const MediumView& m, const float* __restrict H, const float* __r
         const bool moves = (h > 0.0f) & (rem > 0.0f); // tau > 0 exactly when rem > 0
         // Predictor (s1 = 0 in a wall, h = 0).
         const float s1 = std::sqrt(2.0f * d0 * h * tau);
-        float px = x0 + s1 * lg0[j], py = y0 + s1 * lg1[j];
-        const float pz = z0 + s1 * lg2[j];
-        const float px_up = px + sx, py_up = py + sy;
-        px = px < 0.0f ? px_up : px;
-        py = py < 0.0f ? py_up : py;
-        const float px_down = px - sx, py_down = py - sy;
-        px = px >= sx ? px_down : px;
-        py = py >= sy ? py_down : py;
-        const bool p_out = !((px >= 0.0f) & (px < sx) & (py >= 0.0f) & (py < sy) & (pz >= 0.0f) & (pz < depth));
-        int jx = static_cast<int>(px * inv_dx), jy = static_cast<int>(py * inv_dy), jz = static_cast<int>(pz * inv_dz);
-        jx = std::min(std::max(jx, 0), nx - 1);
-        jy = std::min(std::max(jy, 0), ny - 1);
-        jz = std::min(std::max(jz, 0), nz - 1);
-        const float hp = H[jz * plane + jy * nx + jx];
+        const Trial predicted = trial(x0 + s1 * lg0[j], y0 + s1 * lg1[j], z0 + s1 * lg2[j]);
+        const float hp = predicted.h;
+        const bool p_out = predicted.out;
         // Corrector.
         // Equal to s1 (the same expression) where hp = h.
         const float s2 = std::sqrt(2.0f * d0 * hp * tau);
-        float ex = x0 + s2 * lg0[j], ey = y0 + s2 * lg1[j];
-        const float ez = z0 + s2 * lg2[j];
-        const float ex_up = ex + sx, ey_up = ey + sy;
-        ex = ex < 0.0f ? ex_up : ex;
-        ey = ey < 0.0f ? ey_up : ey;
-        const float ex_down = ex - sx, ey_down = ey - sy;
-        ex = ex >= sx ? ex_down : ex;
-        ey = ey >= sy ? ey_down : ey;
-        const bool e_out = !((ex >= 0.0f) & (ex < sx) & (ey >= 0.0f) & (ey < sy) & (ez >= 0.0f) & (ez < depth));
-        int kx = static_cast<int>(ex * inv_dx), ky = static_cast<int>(ey * inv_dy), kz = static_cast<int>(ez * inv_dz);
-        kx = std::min(std::max(kx, 0), nx - 1);
-        ky = std::min(std::max(ky, 0), ny - 1);
-        kz = std::min(std::max(kz, 0), nz - 1);
-        const float he = H[kz * plane + ky * nx + kx];
+        const Trial end = trial(x0 + s2 * lg0[j], y0 + s2 * lg1[j], z0 + s2 * lg2[j]);
+        const float ex = end.x, ey = end.y, ez = end.z, he = end.h;
+        const bool e_out = end.out;
         const float to_sink = 2.0f * (depth - z0) * (depth - ez);
         const float to_surface = 2.0f * z0 * ez;
         const float sink_limit = bridge_factor * (s2 * s2);
