@@ -265,7 +265,7 @@ std::vector<Key> build_keys() {
     add(integer("particles.output_sample", "10000", closed(-1, 1e9), '-',
                 "particle positions written per snapshot; 0: none, -1: all",
                 [](auto& s) -> auto& { return s.particles.output_sample; }));
-    add(quantity("particles.max_step", uk::length, "um", quote("2 um"), positive_up_to(100), '-',
+    add(quantity("particles.max_step", uk::length, "um", quote("1 um"), positive_up_to(100), '-',
                  "rms step per axis near channels, layer boundaries and the skin surface (sets the sub-steps)",
                  [](auto& s) -> auto& { return s.particles.max_step_um; }));
 

@@ -159,7 +159,7 @@ TEST_CASE("default.toml loads with the documented defaults", "[scenario]") {
     CHECK(s.transport_mode == TransportMode::Continuum);
     CHECK(s.particles.budget == 1000000);
     CHECK(s.particles.output_sample == 10000);
-    CHECK(s.particles.max_step_um == 2.0);
+    CHECK(s.particles.max_step_um == 1.0);
 
     CHECK_THAT(s.source_path, Contains("default.toml"));
     CHECK_THAT(s.source_text, Contains("[microneedles]"));
