@@ -636,6 +636,26 @@ void DiffusionOperator::refactor(double dt_s) {
     factored_dt_ = dt_s;
 }
 
+void DiffusionOperator::gather_group(const LineGroup& group, const double* c, std::size_t stride, std::size_t n,
+                                     double* t) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* row = c + i * stride;
+        for (int j = 0; j < group.lanes; ++j)
+            t[i * kGroupLanes + static_cast<std::size_t>(j)] = row[group.first[static_cast<std::size_t>(j)]];
+    }
+}
+
+void DiffusionOperator::solve_scatter_group(const LineGroup& group, double* t, std::size_t n, double* c,
+                                            std::size_t stride) {
+    solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(), group.cyclic,
+                 static_cast<int>(n), t);
+    for (std::size_t i = 0; i < n; ++i) {
+        double* row = c + i * stride;
+        for (int j = 0; j < group.lanes; ++j)
+            row[group.first[static_cast<std::size_t>(j)]] = t[i * kGroupLanes + static_cast<std::size_t>(j)];
+    }
+}
+
 EXODERM_KERNEL void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) {
     const Grid& g = grid_;
     const std::size_t plane = g.plane();
@@ -701,16 +721,8 @@ EXODERM_KERNEL void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) 
     for (std::size_t k = x_group_row_begin_[z]; k < x_group_row_begin_[z + 1]; ++k) {
         const LineGroup& group = x_groups_[k];
         double* t = x_slots_.data() + k * lane_rows_x;
-        for (int j = 0; j < group.lanes; ++j) {
-            const double* line = c + group.first[static_cast<std::size_t>(j)];
-            for (std::size_t i = 0; i < nx; ++i) t[i * kGroupLanes + static_cast<std::size_t>(j)] = line[i];
-        }
-        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
-                     group.cyclic, g.nx, t);
-        for (int j = 0; j < group.lanes; ++j) {
-            double* line = c + group.first[static_cast<std::size_t>(j)];
-            for (std::size_t i = 0; i < nx; ++i) line[i] = t[i * kGroupLanes + static_cast<std::size_t>(j)];
-        }
+        gather_group(group, c, 1, nx, t);
+        solve_scatter_group(group, t, nx, c, 1);
     }
 
     // y: gather the special lines' right-hand sides, solve the whole plane with the bulk
@@ -734,13 +746,7 @@ EXODERM_KERNEL void DiffusionOperator::sweep_xy_plane(double* c, std::size_t z) 
     for (std::size_t k = begin; k < end; ++k) {
         const LineGroup& group = y_groups_[k];
         double* t = y_slots_.data() + k * lane_rows_y;
-        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
-                     group.cyclic, g.ny, t);
-        for (std::size_t y = 0; y < ny; ++y) {
-            double* row = c + y * nx;
-            for (int j = 0; j < group.lanes; ++j)
-                row[group.first[static_cast<std::size_t>(j)]] = t[y * kGroupLanes + static_cast<std::size_t>(j)];
-        }
+        solve_scatter_group(group, t, ny, c, nx);
     }
 }
 
@@ -757,24 +763,12 @@ EXODERM_KERNEL void DiffusionOperator::sweep_z_block(double* c, std::size_t bloc
     const std::size_t end = z_group_block_begin_[block + 1];
     for (std::size_t k = begin; k < end; ++k) {
         const LineGroup& group = z_groups_[k];
-        double* t = z_slots_.data() + k * lane_rows;
-        for (std::size_t z = 0; z < nz; ++z) {
-            const double* row = c + z * plane;
-            for (int j = 0; j < group.lanes; ++j)
-                t[z * kGroupLanes + static_cast<std::size_t>(j)] = row[group.first[static_cast<std::size_t>(j)]];
-        }
+        gather_group(group, c, plane, nz, z_slots_.data() + k * lane_rows);
     }
     solve_lines(bulk_z_, c + first, static_cast<std::ptrdiff_t>(plane), count);
     for (std::size_t k = begin; k < end; ++k) {
         const LineGroup& group = z_groups_[k];
-        double* t = z_slots_.data() + k * lane_rows;
-        solve_packed(group.coefficients.data(), group.corner_ratio.data(), group.inv_sherman_morrison.data(),
-                     group.cyclic, g.nz, t);
-        for (std::size_t z = 0; z < nz; ++z) {
-            double* row = c + z * plane;
-            for (int j = 0; j < group.lanes; ++j)
-                row[group.first[static_cast<std::size_t>(j)]] = t[z * kGroupLanes + static_cast<std::size_t>(j)];
-        }
+        solve_scatter_group(group, z_slots_.data() + k * lane_rows, nz, c, plane);
     }
 }
 

@@ -71,6 +71,10 @@ private:
         std::array<double, kGroupLanes> inv_sherman_morrison{};
         std::vector<double> coefficients; // inv_denom | scaled_lower | upper_prime | q, n x lanes each
     };
+    // Lane-interleaved copies of a group's lines (elements `stride` apart in c) and back; the
+    // way back solves the group first.
+    static void gather_group(const LineGroup& group, const double* c, std::size_t stride, std::size_t n, double* t);
+    static void solve_scatter_group(const LineGroup& group, double* t, std::size_t n, double* c, std::size_t stride);
     struct SpecialColumn {
         std::size_t xy = 0;
         double top_g_dt = 0.0;    // dt * 2 D / dz^2 of the mouth face (0: closed top)

@@ -91,10 +91,12 @@ fs::path write_synthetic_result(const fs::path& folder) {
 }
 
 std::string render_command(const fs::path& xmf, const fs::path& png, const std::string& options,
-                           const fs::path& log) {
+                           const fs::path& log, int attempt = 0) {
     // -a picks a free X display; starting the search at a number derived from the process id
     // keeps test processes that ctest runs in parallel from racing for the same display.
-    const std::string first_display = std::to_string(100 + ::getpid() % 400);
+    // A retry starts its search elsewhere: a display left half-started by a failed attempt
+    // (seen under heavy load: "bad X server connection") is not tried again.
+    const std::string first_display = std::to_string(100 + (::getpid() + 97 * attempt) % 400);
     return "xvfb-run -a -n " + first_display +
            " -s \"-screen 0 1280x1024x24\" pvbatch --force-offscreen-rendering " +
            quoted(kScripts / "render_frame.py") + " " + quoted(xmf) + " " + quoted(png) + " " + options + " > " +
@@ -126,9 +128,9 @@ void check_renders(const fs::path& xmf, const fs::path& folder, const std::strin
     const fs::path log = folder / "render.log";
     const auto start = std::chrono::steady_clock::now();
     int code = -1;
-    for (int attempt = 1; attempt <= 2; ++attempt) { // pvbatch under Xvfb aborts rarely: retry once
+    for (int attempt = 1; attempt <= 3; ++attempt) { // pvbatch under Xvfb aborts rarely: retry
         fs::remove(png);
-        code = run_shell(render_command(xmf, png, "--field free --time LAST", log));
+        code = run_shell(render_command(xmf, png, "--field free --time LAST", log, attempt));
         if (code == 0 && fs::exists(png)) break;
         WARN("render attempt " << attempt << " failed (exit " << code << "):\n" << read_text(log));
     }
@@ -179,8 +181,8 @@ TEST_CASE("render_frame.py refuses a field the file does not have", "[paraview]"
     const fs::path png = folder.path() / "frame.png";
     const fs::path log = folder.path() / "render.log";
     int code = -1;
-    for (int attempt = 1; attempt <= 2 && code != 2; ++attempt) {
-        code = run_shell(render_command(xmf, png, "--field no_such_field", log));
+    for (int attempt = 1; attempt <= 3 && code != 2; ++attempt) {
+        code = run_shell(render_command(xmf, png, "--field no_such_field", log, attempt));
     }
     INFO("pvbatch log:\n" << read_text(log));
     CHECK(code == 2);
