@@ -46,13 +46,7 @@ struct ChannelSetup {
         const double a0 = tissue.open_half_width_um(0.0);
         tissue.lumen_fraction(a0, lumen);
         medium.set_channels(lumen, a0, false);
-        for (int l = 0; l < kLayerCount; ++l) {
-            const auto& spec = scenario.layers[static_cast<std::size_t>(l)];
-            reactions.degrade[static_cast<std::size_t>(l)] = static_cast<float>(scenario.degradation.k_per_s());
-            reactions.clear[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_clear_per_s);
-            reactions.bind[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_on_ecm_per_s);
-            reactions.release[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_off_ecm_per_s);
-        }
+        reactions = particles::reaction_table(scenario);
         const auto& c = tissue.channels().front();
         const double reach = a0 + 60.0, depth = tissue.channel_shape().depth_um + 40.0;
         const double sigma = std::log(scenario.product.geometric_sd);

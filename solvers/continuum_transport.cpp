@@ -9,14 +9,9 @@ ContinuumTransport::ContinuumTransport(const Scenario& s, const Tissue& tissue)
     : tissue_(tissue), grid_(tissue.grid()),
       classes_(lognormal_size_classes(s.product.median_diameter_nm, s.product.geometric_sd, s.product.size_classes,
                                       s.product.temperature_K, s.product.viscosity_Pa_s)),
-      lumen_hindrance_(s.lumen_hindrance), drying_time_s_(s.product.drying_time_s),
+      rates_(layer_reaction_rates(s)), lumen_hindrance_(s.lumen_hindrance), drying_time_s_(s.product.drying_time_s),
       applied_concentration_(s.product.concentration_per_um3), lumen_(grid_.size(), 0.0) {
-    for (int l = 0; l < kLayerCount; ++l) {
-        const auto& spec = s.layers[static_cast<std::size_t>(l)];
-        hindrance_[static_cast<std::size_t>(l)] = spec.hindrance;
-        rates_[static_cast<std::size_t>(l)] = {s.degradation.k_per_s(), spec.k_clear_per_s, spec.k_on_ecm_per_s,
-                                               spec.k_off_ecm_per_s};
-    }
+    for (std::size_t l = 0; l < hindrance_.size(); ++l) hindrance_[l] = s.layers[l].hindrance;
     const double film_volume = s.product.volume_per_area_um * grid_.size_x_um() * grid_.size_y_um();
     applied_ = s.product.concentration_per_um3 * film_volume;
     const bool sink = s.domain.bottom == BottomBoundary::Sink;

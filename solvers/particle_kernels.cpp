@@ -2,6 +2,7 @@
 // in the top-level CMakeLists.txt): sqrt and the step vectorise, and every target clone below
 // (AVX-512, AVX2, baseline) rounds exactly alike, so results do not depend on the machine.
 #include "solvers/particle_kernels.hpp"
+#include "solvers/reactions.hpp"
 
 #include "solvers/particle_rng.hpp"
 
@@ -35,6 +36,18 @@ void ParticleArrays::push_back(float px, float py, float pz, float pd0, float pc
     id.push_back(pid);
     state.push_back(pstate);
     size_class.push_back(pclass);
+}
+
+ReactionTable reaction_table(const Scenario& scenario) {
+    ReactionTable table;
+    const auto rates = layer_reaction_rates(scenario);
+    for (std::size_t l = 0; l < rates.size(); ++l) {
+        table.degrade[l] = static_cast<float>(rates[l].k_deg_per_s);
+        table.clear[l] = static_cast<float>(rates[l].k_clear_per_s);
+        table.bind[l] = static_cast<float>(rates[l].k_on_per_s);
+        table.release[l] = static_cast<float>(rates[l].k_off_per_s);
+    }
+    return table;
 }
 
 std::size_t ParticleArrays::remove_gone() {

@@ -58,6 +58,9 @@ struct ReactionTable {
     float bound_total(int layer) const { return release[layer] + degrade[layer]; }
 };
 
+// The scenario's per-layer rates (layer_reaction_rates) in the kernels' single precision.
+ReactionTable reaction_table(const Scenario& scenario);
+
 inline constexpr int kMaxPlanes = 8;
 
 // What the kernels read about the tissue at one moment. Plain views: see Medium.

@@ -74,13 +74,7 @@ ParticleTransport::ParticleTransport(const Scenario& s, const Tissue& tissue)
                            (mass * std::sqrt(median_nm_));
         class_mean_sqrt_d0_.push_back(sqrt_a * mean_inv_sqrt_d);
     }
-    for (int l = 0; l < kLayerCount; ++l) {
-        const auto& spec = s.layers[static_cast<std::size_t>(l)];
-        reactions_.degrade[static_cast<std::size_t>(l)] = static_cast<float>(s.degradation.k_per_s());
-        reactions_.clear[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_clear_per_s);
-        reactions_.bind[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_on_ecm_per_s);
-        reactions_.release[static_cast<std::size_t>(l)] = static_cast<float>(spec.k_off_ecm_per_s);
-    }
+    reactions_ = particles::reaction_table(s);
     for (std::size_t k = 0; k < classes_.size(); ++k) {
         free_.emplace_back(grid_.size(), 0.0);
         bound_.emplace_back(grid_.size(), 0.0);

@@ -5,6 +5,14 @@
 
 namespace exoderm {
 
+std::array<ReactionRates, kLayerCount> layer_reaction_rates(const Scenario& s) {
+    std::array<ReactionRates, kLayerCount> rates{};
+    for (std::size_t l = 0; l < rates.size(); ++l)
+        rates[l] = {s.degradation.k_per_s(), s.layers[l].k_clear_per_s, s.layers[l].k_on_ecm_per_s,
+                    s.layers[l].k_off_ecm_per_s};
+    return rates;
+}
+
 ReactionPropagator make_reaction_propagator(const ReactionRates& r, double dt_s) {
     // The integral of exp(A s) over [0, dt] is the upper-right block of exp([[A, I], [0, 0]] dt),
     // which stays well defined when A is singular (no loss at all).

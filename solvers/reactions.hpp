@@ -8,6 +8,8 @@
 // from the row totals alone, which keeps the dose ledger exact at no cost per voxel).
 #pragma once
 
+#include "model/scenario.hpp"
+
 #include <array>
 #include <span>
 
@@ -24,6 +26,9 @@ struct ReactionPropagator {
     std::array<double, 4> step{};     // [C', B'] = step * [C, B], row-major 2x2
     std::array<double, 4> integral{}; // [int C dt, int B dt] = integral * [C, B]
 };
+
+// The rates of each skin layer as the scenario gives them (shared by every transport mode).
+std::array<ReactionRates, kLayerCount> layer_reaction_rates(const Scenario& scenario);
 
 ReactionPropagator make_reaction_propagator(const ReactionRates& rates, double dt_s);
 
