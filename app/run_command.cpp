@@ -20,17 +20,58 @@ namespace {
 
 class ProgressObserver : public RunObserver {
 public:
-    ProgressObserver(RunRecorder& recorder, ProgressBar& bar) : recorder_(recorder), bar_(bar) {}
-    void on_step(const Transport& t) override {
-        recorder_.on_step(t);
-        bar_.update(t.time_s());
+    ProgressObserver(RunObserver& recorder, ProgressBar& bar, double offset_s)
+        : recorder_(recorder), bar_(bar), offset_s_(offset_s) {}
+    void on_step(const RunView& run) override {
+        recorder_.on_step(run);
+        bar_.update(offset_s_ + run.time_s);
     }
-    void on_output(std::size_t index, const Transport& t) override { recorder_.on_output(index, t); }
+    void on_output(std::size_t index, const RunView& run) override { recorder_.on_output(index, run); }
 
 private:
-    RunRecorder& recorder_;
+    RunObserver& recorder_;
     ProgressBar& bar_;
+    double offset_s_;
 };
+
+// The vehicle control's responses, as the series /control_responses.
+class ControlRecorder : public RunObserver {
+public:
+    explicit ControlRecorder(Recorder& recorder) : recorder_(recorder) {
+        recorder_.declare_series("control_responses", {{"time_s", "s"},
+                                                       {"inflammatory_macrophages", "cells"},
+                                                       {"repair_macrophages", "cells"},
+                                                       {"repair_fraction", "1"},
+                                                       {"tgf_beta", "ng/mL"},
+                                                       {"tnf_alpha", "ng/mL"},
+                                                       {"il10", "ng/mL"},
+                                                       {"new_collagen_I", "ng"},
+                                                       {"new_collagen_III", "ng"}});
+    }
+    void on_step(const RunView& run) override {
+        if (run.responses_advanced) add(run);
+    }
+    void on_output(std::size_t, const RunView& run) override { add(run); }
+    const std::vector<ResponseSample>& samples() const { return samples_; }
+
+private:
+    void add(const RunView& run) {
+        if (!run.cells || (!samples_.empty() && samples_.back().time_s == run.time_s)) return;
+        const ResponseReadout r = run.cells->readout();
+        samples_.push_back({run.time_s, r});
+        const double row[] = {run.time_s,      r.inflammatory,    r.repair,       r.repair_fraction, r.tgf_beta_ng_per_ml,
+                              r.tnf_ng_per_ml, r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
+        recorder_.append_series("control_responses", row);
+    }
+    Recorder& recorder_;
+    std::vector<ResponseSample> samples_;
+};
+
+std::string number_text(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
 
 std::string percent(double part, double whole) {
     char buf[32];
@@ -88,10 +129,26 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     const Grid& g = simulation.tissue().grid();
     Recorder recorder(options.output, options.overwrite, info, {g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um});
     recorder.set_compression(s.output.compression_level);
-    RunRecorder run_recorder(recorder, s, simulation.tissue());
-    ProgressBar bar(s.time.end_s, "h", 3600.0, !options.quiet && stderr_is_terminal());
-    ProgressObserver observer(run_recorder, bar);
+    RunRecorder run_recorder(recorder, s, simulation);
+    const bool with_control = s.cells.enabled && s.responses.vehicle_control;
+    const bool days = s.time.end_s > 3 * 86400.0;
+    ProgressBar bar(s.time.end_s * (with_control ? 2 : 1), days ? "d" : "h", days ? 86400.0 : 3600.0,
+                    !options.quiet && stderr_is_terminal());
+    ProgressObserver observer(run_recorder, bar, 0.0);
     simulation.run(observer);
+    // The matched vehicle control: the same scenario and seed without EVs.
+    std::vector<FoldChange> folds;
+    if (with_control) {
+        Scenario control = s;
+        control.product.concentration_per_um3 = 0.0;
+        control.responses.vehicle_control = false;
+        Simulation control_simulation(control);
+        ControlRecorder control_recorder(recorder);
+        ProgressObserver control_observer(control_recorder, bar, s.time.end_s);
+        control_simulation.run(control_observer);
+        folds = fold_changes(summarise(run_recorder.responses()), summarise(control_recorder.samples()));
+        write_fold_changes(recorder, folds);
+    }
     bar.finish();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run_recorder.write_summary(wall);
@@ -103,9 +160,11 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     std::ostringstream out;
     out << "exoderm " << kVersion << " (" << kGitCommit << "): " << s.name << "\n";
     out << "grid " << g.nx << " x " << g.ny << " x " << g.nz << " (" << g.size() << " voxels), "
-        << simulation.transport().field_classes() << " size classes, " << simulation.steps_taken()
-        << " steps, " << wall << " s on " << omp_get_max_threads() << " threads\n";
-    out << "dose at t = " << s.time.end_s / 3600.0 << " h (particles, share of the applied dose):\n";
+        << simulation.transport().field_classes() << " size classes, " << simulation.transport_steps()
+        << " transport steps, " << simulation.steps_taken() << " steps in all, " << wall << " s on "
+        << omp_get_max_threads() << " threads" << (with_control ? " (with the vehicle control)" : "") << "\n";
+    out << "dose at t = " << (days ? s.time.end_s / 86400.0 : s.time.end_s / 3600.0) << (days ? " d" : " h")
+        << " (particles, share of the applied dose):\n";
     out << amount_line("applied", d.applied, d.applied);
     out << amount_line("left in the reservoir", d.reservoir, d.applied);
     out << amount_line("free in tissue", d.free, d.applied);
@@ -113,6 +172,20 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     out << amount_line("degraded", d.degraded, d.applied);
     out << amount_line("cleared", d.cleared, d.applied);
     out << amount_line("delivered through channels", d.delivered, d.applied);
+    if (const CellModel* cells = simulation.cells()) {
+        const auto counts = cells->counts();
+        const auto& reached = run_recorder.reached();
+        for (int t = 0; t < kCellTypeCount; ++t) {
+            const std::string type(kCellTypeKeys[t]);
+            out << amount_line((type + ": on surface").c_str(), d.on_cells[t], d.applied);
+            out << amount_line((type + ": internalised").c_str(), d.internalised[t], d.applied);
+            out << amount_line((type + ": digested").c_str(), d.digested_in_cells[t], d.applied);
+            char line[160];
+            std::snprintf(line, sizeof line, "  %-28s %12zu  %8.2f %% reached (>= 1 vesicle)\n",
+                          (type + ": cells").c_str(), counts[t], 100.0 * reached[t]);
+            out << line;
+        }
+    }
     char buf[256];
     std::snprintf(buf, sizeof buf, "  dose balance error (worst over the run): %.2e of the applied dose\n",
                   run_recorder.worst_balance_error());
@@ -128,6 +201,24 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
                   "applied concentration down to %.1f um\n",
                   p.depth90_um, p.depth_1pct_um);
     out << buf;
+    if (!folds.empty()) {
+        out << "responses at the end, with EVs against the vehicle control (same seed, no EVs):\n";
+        char line[200];
+        std::snprintf(line, sizeof line, "  %-26s %12s %12s %10s  %s\n", "readout", "with EVs", "control", "ratio",
+                      "units");
+        out << line;
+        for (const auto& f : folds) {
+            std::snprintf(line, sizeof line, "  %-26s %12s %12s %10s  %s\n", f.name.c_str(),
+                          number_text(f.with_evs).c_str(), number_text(f.control).c_str(), number_text(f.ratio).c_str(),
+                          f.units.c_str());
+            out << line;
+        }
+    } else if (!run_recorder.responses().empty()) {
+        const ResponseSummary r = summarise(run_recorder.responses());
+        out << "responses: new collagen I " << number_text(r.collagen1_ng) << " ng, III " << number_text(r.collagen3_ng)
+            << " ng; TNF-alpha AUC " << number_text(r.tnf_auc_ng_per_ml_day) << " ng/mL d; repair fraction day 3 "
+            << number_text(r.repair_fraction_day3) << ", day 7 " << number_text(r.repair_fraction_day7) << "\n";
+    }
     out << "wrote " << recorder.path().string() << " (open the .xmf beside it in ParaView)\n";
     std::fputs(out.str().c_str(), stdout);
 }

@@ -49,8 +49,27 @@ constexpr hsize_t kSeriesChunkRows = 1024;
 constexpr std::size_t kSeriesBufferRows = 1024;
 constexpr hsize_t kTimeChunkRows = 256;
 
+// Top-level groups of the layout: neither a series nor a point set may take these names.
+const std::set<std::string>& layout_groups() {
+    static const std::set<std::string> names{"grid", "grids", "scenario", "static", "snapshots", "summary"};
+    return names;
+}
+
+// Series names: the layout's groups and "particles" (the vesicle point set, whichever the run).
 const std::set<std::string>& reserved_groups() {
-    static const std::set<std::string> names{"grid", "scenario", "static", "snapshots", "summary", "particles"};
+    static const std::set<std::string> names = [] {
+        std::set<std::string> all = layout_groups();
+        all.insert("particles");
+        return all;
+    }();
+    return names;
+}
+
+// Names the main grid uses in the XDMF index (the collection "snapshots", its grids
+// "snapshot_K", the untimed grid "static"): no point set or declared grid may take these, as
+// ParaView's XDMFReader selects grids by name.
+const std::set<std::string>& main_grid_xdmf_names() {
+    static const std::set<std::string> names{"snapshots", "snapshot", "static"};
     return names;
 }
 
@@ -329,22 +348,50 @@ void validate_name(const std::string& kind, const std::string& name) {
     }
 }
 
-void validate_field(const FieldView& field, const GridInfo& grid) {
+// `grid_label` names the grid in messages: "the grid" (the main one) or "grid 'responses'".
+void validate_field(const FieldView& field, const GridInfo& grid, const std::string& grid_label = "the grid") {
     validate_name("field", field.name);
     const std::size_t expected = static_cast<std::size_t>(grid.nx) * static_cast<std::size_t>(grid.ny) *
                                  static_cast<std::size_t>(grid.nz);
     if (field.values.size() != expected) {
         throw std::invalid_argument("field '" + field.name + "' has " + std::to_string(field.values.size()) +
-                                    " values; the grid has nx*ny*nz = " + std::to_string(expected));
+                                    " values; " + grid_label + " has nx*ny*nz = " + std::to_string(expected));
     }
 }
 
-void validate_grid(const GridInfo& grid) {
+// Fields of one grid in one snapshot: valid names, the grid's size, no name twice.
+void validate_fields(const std::vector<FieldView>& fields, const GridInfo& grid, const std::string& grid_label) {
+    std::set<std::string> names;
+    for (const FieldView& field : fields) {
+        validate_field(field, grid, grid_label);
+        if (!names.insert(field.name).second) {
+            throw std::invalid_argument("snapshot field '" + field.name + "' of " + grid_label + " is given twice");
+        }
+    }
+}
+
+void validate_grid(const GridInfo& grid, const std::string& label = "Recorder: grid") {
     const bool counts_ok = grid.nx > 0 && grid.ny > 0 && grid.nz > 0;
     const bool spacing_ok = std::isfinite(grid.dx_um) && std::isfinite(grid.dy_um) && std::isfinite(grid.dz_um) &&
                             grid.dx_um > 0 && grid.dy_um > 0 && grid.dz_um > 0;
     if (!counts_ok || !spacing_ok) {
-        throw std::invalid_argument("Recorder: grid needs nx, ny, nz > 0 and dx_um, dy_um, dz_um > 0");
+        throw std::invalid_argument(label + " needs nx, ny, nz > 0 and dx_um, dy_um, dz_um > 0");
+    }
+}
+
+void validate_points(const std::string& set_name, const PointSet& points) {
+    const std::string label = "point set '" + set_name + "'";
+    if (points.xyz.size() % 3 != 0) throw std::invalid_argument(label + ": xyz must hold 3 values per point");
+    std::set<std::string> names{"xyz"};
+    for (const PointAttribute& attribute : points.attributes) {
+        validate_name("point attribute", attribute.name);
+        if (!names.insert(attribute.name).second)
+            throw std::invalid_argument(label + ": point attribute '" + attribute.name +
+                                        "' is given twice or is named xyz");
+        if (attribute.values.size() != points.count())
+            throw std::invalid_argument(label + ": point attribute '" + attribute.name + "' has " +
+                                        std::to_string(attribute.values.size()) + " values for " +
+                                        std::to_string(points.count()) + " points");
     }
 }
 
@@ -363,9 +410,9 @@ std::string snapshot_group_name(std::size_t index) {
     return text.data();
 }
 
-std::vector<double> cell_centres_um(int count, double spacing_um) {
+std::vector<double> cell_centres_um(int count, double spacing_um, double origin_um = 0.0) {
     std::vector<double> centres(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) centres[static_cast<std::size_t>(i)] = (i + 0.5) * spacing_um;
+    for (int i = 0; i < count; ++i) centres[static_cast<std::size_t>(i)] = origin_um + (i + 0.5) * spacing_um;
     return centres;
 }
 
@@ -394,12 +441,27 @@ struct Recorder::Impl {
     h5::Handle snapshots_group;
     h5::Handle time_dataset;
     h5::Handle summary_group;
-    h5::Handle particles_group; // made by the first snapshot with points
     std::map<std::string, Series> series;
+    // "/<name>" of each point set, made by the first snapshot that carries the set.
+    struct PointGroup {
+        h5::Handle group;
+        std::size_t collection = 0; // index in point_collections
+    };
+    std::map<std::string, PointGroup> point_groups;
+    // "/grids/<name>" of each grid declared with declare_grid; "/grids" is made by the first.
+    struct DeclaredGrid {
+        GridInfo grid;
+        h5::Handle group;
+        std::size_t collection = 0; // index in grid_collections
+    };
+    h5::Handle grids_group;
+    std::map<std::string, DeclaredGrid> grids;
 
+    // What the XDMF index will list: completed snapshots only.
     std::vector<xdmf::FieldRef> static_fields;
-    std::vector<xdmf::Step> steps; // completed snapshots only
-    std::vector<xdmf::PointStep> point_steps;
+    std::vector<xdmf::Step> steps;
+    std::vector<xdmf::PointCollection> point_collections; // in order of first appearance
+    std::vector<xdmf::SubGrid> grid_collections;          // in order of declaration
 
     bool finished = false;
     std::string failure; // first OutputError; the file is not trusted after it
@@ -456,7 +518,9 @@ struct Recorder::Impl {
             }
             writer.close(entry.group, "cannot close " + in_file("/" + name));
         }
-        writer.close(particles_group, "cannot close " + in_file("/particles"));
+        for (auto& [name, entry] : point_groups) writer.close(entry.group, "cannot close " + in_file("/" + name));
+        for (auto& [name, entry] : grids) writer.close(entry.group, "cannot close " + in_file("/grids/" + name));
+        writer.close(grids_group, "cannot close " + in_file("/grids"));
         writer.close(summary_group, "cannot close " + in_file("/summary"));
         writer.close(time_dataset, "cannot close " + in_file("/snapshots/time_s"));
         writer.close(snapshots_group, "cannot close " + in_file("/snapshots"));
@@ -612,33 +676,91 @@ void Recorder::write_static_field(const FieldView& field) {
     });
 }
 
+void Recorder::declare_grid(const std::string& name, const GridInfo& grid, double origin_z_um) {
+    validate_name("grid", name);
+    if (main_grid_xdmf_names().count(name) != 0) {
+        throw std::invalid_argument("grid name '" + name + "' is reserved: the main grid uses it in the XDMF index");
+    }
+    if (impl_->grids.count(name) != 0) throw std::invalid_argument("grid '" + name + "' was already declared");
+    if (impl_->point_groups.count(name) != 0) {
+        throw std::invalid_argument("grid name '" + name +
+                                    "' is already used by a point set (both are XDMF collections)");
+    }
+    validate_grid(grid, "grid '" + name + "'");
+    if (!std::isfinite(origin_z_um)) {
+        throw std::invalid_argument("grid '" + name + "': origin_z_um is not finite");
+    }
+
+    impl_->run("declare_grid", [&] {
+        Writer& w = impl_->writer;
+        if (!impl_->grids_group.valid())
+            impl_->grids_group = w.create_group(impl_->file.get(), "grids", "cannot create " + impl_->in_file("/grids"));
+        const std::string what = "cannot write " + impl_->in_file("/grids/" + name);
+        h5::Handle group = w.create_group(impl_->grids_group.get(), name, what);
+        const hid_t g = group.get();
+        w.attribute_int(g, "nx", grid.nx, what);
+        w.attribute_int(g, "ny", grid.ny, what);
+        w.attribute_int(g, "nz", grid.nz, what);
+        w.attribute_double(g, "dx_um", grid.dx_um, what);
+        w.attribute_double(g, "dy_um", grid.dy_um, what);
+        w.attribute_double(g, "dz_um", grid.dz_um, what);
+        w.attribute_double(g, "origin_x_um", 0.0, what);
+        w.attribute_double(g, "origin_y_um", 0.0, what);
+        w.attribute_double(g, "origin_z_um", origin_z_um, what);
+        w.attribute_string(g, "units", "um", what);
+        w.attribute_string(g, "index_order", "[z][y][x]", what);
+        w.vector_dataset(g, "x_um", cell_centres_um(grid.nx, grid.dx_um), "um", what);
+        w.vector_dataset(g, "y_um", cell_centres_um(grid.ny, grid.dy_um), "um", what);
+        w.vector_dataset(g, "z_um", cell_centres_um(grid.nz, grid.dz_um, origin_z_um), "um", what);
+        const std::size_t collection = impl_->grid_collections.size();
+        impl_->grid_collections.push_back({name, grid, origin_z_um, {}});
+        impl_->grids.emplace(name, Impl::DeclaredGrid{grid, std::move(group), collection});
+    });
+}
+
 void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields) {
-    write_snapshot(t_s, fields, nullptr);
+    Snapshot snapshot;
+    snapshot.time_s = t_s;
+    snapshot.fields = fields;
+    write_snapshot(snapshot);
 }
 
 void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet& points) {
-    if (points.xyz.size() % 3 != 0) throw std::invalid_argument("point set: xyz must hold 3 values per point");
-    std::set<std::string> names{"xyz"};
-    for (const PointAttribute& attribute : points.attributes) {
-        validate_name("point attribute", attribute.name);
-        if (!names.insert(attribute.name).second)
-            throw std::invalid_argument("point attribute '" + attribute.name + "' is given twice or is named xyz");
-        if (attribute.values.size() != points.count())
-            throw std::invalid_argument("point attribute '" + attribute.name + "' has " +
-                                        std::to_string(attribute.values.size()) + " values for " +
-                                        std::to_string(points.count()) + " points");
-    }
-    write_snapshot(t_s, fields, &points);
+    Snapshot snapshot;
+    snapshot.time_s = t_s;
+    snapshot.fields = fields;
+    snapshot.point_sets.push_back({"particles", points});
+    write_snapshot(snapshot);
 }
 
-void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet* points) {
+void Recorder::write_snapshot(const Snapshot& snapshot) {
+    // Everything is checked before the first byte is written.
+    const double t_s = snapshot.time_s;
     if (!std::isfinite(t_s)) throw std::invalid_argument("snapshot time is not finite");
-    std::set<std::string> names;
-    for (const FieldView& field : fields) {
-        validate_field(field, impl_->grid);
-        if (!names.insert(field.name).second) {
-            throw std::invalid_argument("snapshot field '" + field.name + "' is given twice");
-        }
+    validate_fields(snapshot.fields, impl_->grid, "the grid");
+    std::set<std::string> set_names;
+    for (const NamedPointSet& set : snapshot.point_sets) {
+        validate_name("point set", set.name);
+        if (layout_groups().count(set.name) != 0 || main_grid_xdmf_names().count(set.name) != 0)
+            throw std::invalid_argument("point set name '" + set.name + "' is reserved for the file layout");
+        if (impl_->series.count(set.name) != 0)
+            throw std::invalid_argument("point set name '" + set.name + "' is already used by the series group /" +
+                                        set.name);
+        if (impl_->grids.count(set.name) != 0)
+            throw std::invalid_argument("point set name '" + set.name +
+                                        "' is already used by a declared grid (both are XDMF collections)");
+        if (!set_names.insert(set.name).second)
+            throw std::invalid_argument("point set '" + set.name + "' is given twice in one snapshot");
+        validate_points(set.name, set.points);
+    }
+    std::set<std::string> grid_names;
+    for (const GridFields& entry : snapshot.grid_fields) {
+        const auto found = impl_->grids.find(entry.grid);
+        if (found == impl_->grids.end())
+            throw std::invalid_argument("grid '" + entry.grid + "' was not declared (Recorder::declare_grid)");
+        if (!grid_names.insert(entry.grid).second)
+            throw std::invalid_argument("grid '" + entry.grid + "' is given twice in one snapshot");
+        validate_fields(entry.fields, found->second.grid, "grid '" + entry.grid + "'");
     }
 
     impl_->run("write_snapshot", [&] {
@@ -651,39 +773,71 @@ void Recorder::write_snapshot(double t_s, const std::vector<FieldView>& fields, 
         w.attribute_double(group.get(), "time_s", t_s, "cannot write " + impl_->in_file(group_path + " time_s"));
 
         xdmf::Step step{t_s, {}};
-        for (const FieldView& field : fields) {
+        for (const FieldView& field : snapshot.fields) {
             const std::string object = group_path + "/" + field.name;
             w.field_dataset(group.get(), field, impl_->grid, impl_->compression_level,
                             "cannot write snapshot field " + impl_->in_file(object));
             step.fields.push_back({field.name, object});
         }
         w.close(group, "cannot write snapshot " + impl_->in_file(group_path));
-        xdmf::PointStep point_step{t_s, 0, {}, {}};
-        if (points != nullptr) {
-            if (!impl_->particles_group.valid())
-                impl_->particles_group = w.create_group(impl_->file.get(), "particles",
-                                                        "cannot create " + impl_->in_file("/particles"));
-            const std::string points_path = "/particles/" + group_name;
+
+        // Point sets: /<name>/NNNNNN.
+        std::vector<std::pair<std::size_t, xdmf::PointStep>> point_steps; // (collection, step)
+        for (const NamedPointSet& set : snapshot.point_sets) {
+            auto found = impl_->point_groups.find(set.name);
+            if (found == impl_->point_groups.end()) {
+                Impl::PointGroup entry;
+                entry.group = w.create_group(impl_->file.get(), set.name,
+                                             "cannot create " + impl_->in_file("/" + set.name));
+                entry.collection = impl_->point_collections.size();
+                impl_->point_collections.push_back({set.name, {}});
+                found = impl_->point_groups.emplace(set.name, std::move(entry)).first;
+            }
+            const PointSet& points = set.points;
+            const std::string points_path = "/" + set.name + "/" + group_name;
             const std::string what = "cannot write points " + impl_->in_file(points_path);
-            h5::Handle point_group = w.create_group(impl_->particles_group.get(), group_name, what);
-            const auto count = static_cast<hsize_t>(points->count());
+            h5::Handle point_group = w.create_group(found->second.group.get(), group_name, what);
+            const auto count = static_cast<hsize_t>(points.count());
             w.attribute_double(point_group.get(), "time_s", t_s, what);
             w.attribute_uint64(point_group.get(), "count", count, what);
-            w.array_dataset(point_group.get(), "xyz", points->xyz, {count, 3}, "um", what);
-            point_step.count = points->count();
-            point_step.xyz_object = points_path + "/xyz";
-            for (const PointAttribute& attribute : points->attributes) {
+            w.array_dataset(point_group.get(), "xyz", points.xyz, {count, 3}, "um", what);
+            xdmf::PointStep point_step{t_s, index, points.count(), points_path + "/xyz", {}};
+            for (const PointAttribute& attribute : points.attributes) {
                 w.array_dataset(point_group.get(), attribute.name, attribute.values, {count}, attribute.units, what);
                 point_step.attributes.push_back({attribute.name, points_path + "/" + attribute.name});
             }
             w.close(point_group, what);
+            point_steps.emplace_back(found->second.collection, std::move(point_step));
         }
+
+        // Fields of declared grids: /grids/<grid>/NNNNNN.
+        std::vector<std::pair<std::size_t, xdmf::GridStep>> grid_steps; // (collection, step)
+        for (const GridFields& entry : snapshot.grid_fields) {
+            Impl::DeclaredGrid& declared = impl_->grids.at(entry.grid);
+            const std::string grid_path = "/grids/" + entry.grid + "/" + group_name;
+            const std::string what = "cannot write grid snapshot " + impl_->in_file(grid_path);
+            h5::Handle grid_group = w.create_group(declared.group.get(), group_name, what);
+            w.attribute_double(grid_group.get(), "time_s", t_s, what);
+            xdmf::GridStep grid_step{t_s, index, {}};
+            for (const FieldView& field : entry.fields) {
+                const std::string object = grid_path + "/" + field.name;
+                w.field_dataset(grid_group.get(), field, declared.grid, impl_->compression_level,
+                                "cannot write grid field " + impl_->in_file(object));
+                grid_step.fields.push_back({field.name, object});
+            }
+            w.close(grid_group, what);
+            grid_steps.emplace_back(declared.collection, std::move(grid_step));
+        }
+
         // time_s grows last: a snapshot counts as complete iff its index < len(/snapshots/time_s).
         w.append(impl_->time_dataset.get(), index, std::span<const double>(&t_s, 1),
                  "cannot append to " + impl_->in_file("/snapshots/time_s"));
         impl_->flush_everything();
         impl_->steps.push_back(std::move(step));
-        if (points != nullptr) impl_->point_steps.push_back(std::move(point_step));
+        for (auto& [collection, point_step] : point_steps)
+            impl_->point_collections[collection].steps.push_back(std::move(point_step));
+        for (auto& [collection, grid_step] : grid_steps)
+            impl_->grid_collections[collection].steps.push_back(std::move(grid_step));
     });
 }
 
@@ -694,6 +848,9 @@ void Recorder::declare_series(const std::string& group, const std::vector<Series
     }
     if (impl_->series.count(group) != 0) {
         throw std::invalid_argument("series group '" + group + "' was already declared");
+    }
+    if (impl_->point_groups.count(group) != 0) {
+        throw std::invalid_argument("series group name '" + group + "' is already used by the point set /" + group);
     }
     if (columns.empty()) throw std::invalid_argument("series group '" + group + "' has no columns");
     std::set<std::string> names;
@@ -779,7 +936,8 @@ void Recorder::finish() {
     document.hdf5_file_name = impl_->final_path.filename().string();
     document.static_fields = impl_->static_fields;
     document.steps = impl_->steps;
-    document.point_steps = impl_->point_steps;
+    document.point_sets = impl_->point_collections;
+    document.grids = impl_->grid_collections;
     xdmf::write_file(xdmf_path(), document);
 }
 

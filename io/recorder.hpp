@@ -35,8 +35,9 @@ struct FieldView {
     std::span<const double> values; // nx*ny*nz values
 };
 
-// A set of points at one snapshot (e.g. a sample of simulated vesicles): positions and
-// per-point attributes, written under /particles and shown by ParaView as a point cloud.
+// A set of points at one snapshot (e.g. a sample of simulated vesicles or the cell agents):
+// positions and per-point attributes, written under /<name> (see NamedPointSet) and shown by
+// ParaView as a point cloud.
 struct PointAttribute {
     std::string name;  // dataset name, e.g. "diameter_nm"
     std::string units; // e.g. "nm"
@@ -47,6 +48,31 @@ struct PointSet {
     std::span<const double> xyz; // x, y, z of each point in um (z = depth), 3 values per point
     std::vector<PointAttribute> attributes;
     std::size_t count() const { return xyz.size() / 3; }
+};
+
+// A point set with a name: written to /<name>/NNNNNN and shown in ParaView as the XDMF temporal
+// collection <name>, e.g. "particles" (the vesicle sample) or "cells" (cell agents). Names use
+// A-Z a-z 0-9 _ - . and must not be a top-level group of the layout (grid, grids, scenario,
+// static, snapshots, summary), a declared series group or a grid declared with declare_grid.
+struct NamedPointSet {
+    std::string name;
+    PointSet points;
+};
+
+// Fields of one snapshot on a grid declared with Recorder::declare_grid (values: that grid's
+// nx*ny*nz cells, index (z * ny + y) * nx + x).
+struct GridFields {
+    std::string grid;
+    std::vector<FieldView> fields;
+};
+
+// Everything written at one output time. Each part is optional: a run without 3D fields on the
+// main grid still gets /snapshots/NNNNNN (with its time_s) and an entry in /snapshots/time_s.
+struct Snapshot {
+    double time_s = 0.0;
+    std::vector<FieldView> fields;         // main grid, written to /snapshots/NNNNNN
+    std::vector<NamedPointSet> point_sets; // each to /<name>/NNNNNN
+    std::vector<GridFields> grid_fields;   // each to /grids/<grid>/NNNNNN
 };
 
 struct SeriesColumn {
@@ -65,10 +91,22 @@ public:
     // Static per-voxel data written once (e.g. layer index as doubles or lumen fraction).
     void write_static_field(const FieldView& field);
 
+    // A second uniform grid, e.g. a coarse "responses" grid over the dermis: cells of
+    // grid.dx_um x grid.dy_um x grid.dz_um from (0, 0, origin_z_um) um, cell-centred fields.
+    // Declared once, before the snapshots that carry fields for it (Snapshot::grid_fields).
+    // Written to /grids/<name>; shown in ParaView as the XDMF temporal collection <name>.
+    // Throws std::invalid_argument for a bad or repeated name or grid.
+    void declare_grid(const std::string& name, const GridInfo& grid, double origin_z_um);
+
+    // A snapshot (fields on the main grid, named point sets, fields on declared grids), all with
+    // the index NNNNNN = number of snapshots written before. Everything is checked before anything
+    // is written: a bad name, size or undeclared grid throws std::invalid_argument.
+    // An empty point set is written as 0 rows (and left out of the XDMF index).
+    void write_snapshot(const Snapshot& snapshot);
     // A snapshot of 3D fields at time t_s, appended to /snapshots.
     void write_snapshot(double t_s, const std::vector<FieldView>& fields);
-    // The same, plus a point set written to /particles/<same index> (an XDMF point grid beside
-    // the field grid). A snapshot may have no points; an empty set is written as 0 rows.
+    // The same, plus the point set "particles" written to /particles/<same index> (an XDMF point
+    // grid beside the field grid).
     void write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet& points);
 
     // Time series: declare the columns once, then append rows (flushed as they come).
@@ -94,8 +132,6 @@ public:
     std::filesystem::path xdmf_path() const;     // "<stem>.xmf" beside path(), made by finish()
 
 private:
-    void write_snapshot(double t_s, const std::vector<FieldView>& fields, const PointSet* points);
-
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

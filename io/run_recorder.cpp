@@ -1,6 +1,8 @@
 #include "io/run_recorder.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <string>
 
 namespace exoderm {
@@ -10,7 +12,8 @@ namespace {
 const std::vector<SeriesColumn> kDoseColumns{
     {"time_s", "s"},          {"applied", "particles"}, {"reservoir", "particles"},
     {"free", "particles"},    {"bound", "particles"},   {"degraded", "particles"},
-    {"cleared", "particles"}, {"delivered", "particles"}, {"balance_error_rel", "1"}};
+    {"cleared", "particles"}, {"delivered", "particles"}, {"on_cells", "particles"},
+    {"internalised", "particles"}, {"digested_in_cells", "particles"}, {"balance_error_rel", "1"}};
 
 const std::vector<SeriesColumn> kPenetrationColumns{{"time_s", "s"},
                                                     {"fraction_stratum_corneum", "1"},
@@ -21,12 +24,49 @@ const std::vector<SeriesColumn> kPenetrationColumns{{"time_s", "s"},
                                                     {"mouth_concentration_per_um3", "particles/um^3"},
                                                     {"open_radius_um", "um"}};
 
+std::vector<SeriesColumn> cell_columns() {
+    std::vector<SeriesColumn> c{{"time_s", "s"}};
+    for (const char* type : kCellTypeKeys) {
+        const std::string t(type);
+        c.push_back({t + "_count", "cells"});
+        c.push_back({t + "_on_surface", "particles"});
+        c.push_back({t + "_internalised", "particles"});
+        c.push_back({t + "_digested", "particles"});
+        c.push_back({t + "_reached_fraction", "1"});
+    }
+    return c;
+}
+
+// Response-grid fields written at output times: name and units.
+const std::array<std::array<const char*, 2>, 8> kResponseFieldNames{{{"injury", "1"},
+                                                                    {"inflammatory_macrophages", "cells/mm^3"},
+                                                                    {"repair_macrophages", "cells/mm^3"},
+                                                                    {"tgf_beta", "ng/mL"},
+                                                                    {"tnf_alpha", "ng/mL"},
+                                                                    {"il10", "ng/mL"},
+                                                                    {"new_collagen_I", "ng/mL"},
+                                                                    {"new_collagen_III", "ng/mL"}}};
+
+const std::vector<SeriesColumn> kResponseColumns{
+    {"time_s", "s"},          {"inflammatory_macrophages", "cells"}, {"repair_macrophages", "cells"},
+    {"repair_fraction", "1"}, {"tgf_beta", "ng/mL"},                 {"tnf_alpha", "ng/mL"},
+    {"il10", "ng/mL"},        {"new_collagen_I", "ng"},              {"new_collagen_III", "ng"}};
+
 } // namespace
 
-RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Tissue& tissue)
-    : recorder_(recorder), scenario_(scenario), free_(tissue.grid().size()), bound_(tissue.grid().size()) {
+RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Simulation& simulation)
+    : recorder_(recorder), scenario_(scenario), free_(simulation.tissue().grid().size()),
+      bound_(simulation.tissue().grid().size()) {
     recorder_.declare_series("dose", kDoseColumns);
     recorder_.declare_series("penetration", kPenetrationColumns);
+    if (const CellModel* cells = simulation.cells()) {
+        recorder_.declare_series("cell_uptake", cell_columns());
+        recorder_.declare_series("responses", kResponseColumns);
+        const Grid& rg = cells->responses().grid();
+        recorder_.declare_grid("responses", {rg.nx, rg.ny, rg.nz, rg.dx_um, rg.dy_um, rg.dz_um},
+                               cells->responses().origin_z_um());
+    }
+    const Tissue& tissue = simulation.tissue();
     const Grid& g = tissue.grid();
     std::vector<double> layer(g.size());
     for (int z = 0; z < g.nz; ++z)
@@ -35,17 +75,23 @@ RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Tis
     if (scenario.output.write_fields) recorder_.write_static_field({"layer", "1", layer});
 }
 
-void RunRecorder::append_series(const Transport& t) {
-    if (t.time_s() == last_series_time_s_) return;
-    last_series_time_s_ = t.time_s();
-    last_ = measure(t);
+void RunRecorder::append_series(const RunView& run) {
+    if (run.time_s == last_series_time_s_) return;
+    last_series_time_s_ = run.time_s;
+    last_ = measure_run(run);
     const auto& d = last_.dose;
     const auto& p = last_.penetration;
     worst_balance_error_ = std::max(worst_balance_error_, d.balance_error_rel());
-    const double dose_row[] = {t.time_s(), d.applied,  d.reservoir, d.free,  d.bound,
-                               d.degraded, d.cleared, d.delivered, d.balance_error_rel()};
+    double on_cells = 0.0, internalised = 0.0, digested = 0.0;
+    for (int t = 0; t < kCellTypeCount; ++t) {
+        on_cells += d.on_cells[t];
+        internalised += d.internalised[t];
+        digested += d.digested_in_cells[t];
+    }
+    const double dose_row[] = {run.time_s, d.applied,  d.reservoir, d.free,      d.bound,    d.degraded,
+                               d.cleared,  d.delivered, on_cells,   internalised, digested, d.balance_error_rel()};
     recorder_.append_series("dose", dose_row);
-    const double penetration_row[] = {t.time_s(),
+    const double penetration_row[] = {run.time_s,
                                       p.fraction_of_dose[0],
                                       p.fraction_of_dose[1],
                                       p.fraction_of_dose[2],
@@ -54,36 +100,119 @@ void RunRecorder::append_series(const Transport& t) {
                                       last_.mouth_concentration_per_um3,
                                       last_.open_half_width_um};
     recorder_.append_series("penetration", penetration_row);
+    if (run.cells) {
+        reached_ = run.cells->reached_fraction();
+        const auto counts = run.cells->counts();
+        std::vector<double> row{run.time_s};
+        for (int t = 0; t < kCellTypeCount; ++t) {
+            row.push_back(static_cast<double>(counts[t]));
+            row.push_back(d.on_cells[t]);
+            row.push_back(d.internalised[t]);
+            row.push_back(d.digested_in_cells[t]);
+            row.push_back(reached_[t]);
+        }
+        recorder_.append_series("cell_uptake", row);
+    }
 }
 
-void RunRecorder::on_step(const Transport& t) { append_series(t); }
+void RunRecorder::append_responses(const RunView& run) {
+    if (!run.cells || (!responses_.empty() && responses_.back().time_s == run.time_s)) return;
+    const ResponseReadout r = run.cells->readout();
+    responses_.push_back({run.time_s, r});
+    const double row[] = {run.time_s,          r.inflammatory,  r.repair,        r.repair_fraction, r.tgf_beta_ng_per_ml,
+                          r.tnf_ng_per_ml,     r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
+    recorder_.append_series("responses", row);
+}
 
-void RunRecorder::on_output(std::size_t, const Transport& t) {
-    append_series(t);
-    if (!scenario_.output.write_fields) return;
-    t.total_free(free_);
-    t.total_bound(bound_);
-    std::vector<FieldView> fields{{"free", "particles/um^3", free_},
-                                  {"bound", "particles/um^3", bound_},
-                                  {"lumen_fraction", "1", t.lumen_fraction()}};
-    if (scenario_.output.write_size_classes)
-        for (std::size_t k = 0; k < t.field_classes(); ++k) {
-            fields.push_back({"free_class_" + std::to_string(k), "particles/um^3", t.free_class(k)});
-            fields.push_back({"bound_class_" + std::to_string(k), "particles/um^3", t.bound_class(k)});
-        }
-    if (scenario_.transport_mode != TransportMode::Particles || scenario_.particles.output_sample == 0) {
-        recorder_.write_snapshot(t.time_s(), fields);
-        return;
+void RunRecorder::on_step(const RunView& run) {
+    // Once transport has stopped the vesicle fields hardly change: a daily row is enough (and
+    // every output time gets one).
+    const bool daily = std::fmod(run.time_s, 86400.0) < 1.0;
+    if (run.transport_active || daily) append_series(run);
+    if (run.responses_advanced) append_responses(run);
+}
+
+void RunRecorder::on_output(std::size_t, const RunView& run) {
+    append_series(run);
+    append_responses(run);
+    const Transport& t = run.transport;
+    Snapshot snap;
+    snap.time_s = run.time_s;
+    if (scenario_.output.write_fields) {
+        t.total_free(free_);
+        t.total_bound(bound_);
+        snap.fields = {{"free", "particles/um^3", free_},
+                       {"bound", "particles/um^3", bound_},
+                       {"lumen_fraction", "1", t.lumen_fraction()}};
+        if (scenario_.output.write_size_classes)
+            for (std::size_t k = 0; k < t.field_classes(); ++k) {
+                snap.fields.push_back({"free_class_" + std::to_string(k), "particles/um^3", t.free_class(k)});
+                snap.fields.push_back({"bound_class_" + std::to_string(k), "particles/um^3", t.bound_class(k)});
+            }
     }
     // A sample of the simulated vesicles (the same ones from snapshot to snapshot, as far as
     // they are still in the tissue), as a point set beside the fields.
     ParticleSample sample;
-    t.sample_particles(scenario_.particles.output_sample, sample);
-    PointSet points{sample.xyz,
-                    {{"diameter_nm", "nm", sample.diameter_nm},
-                     {"state", "1", sample.state},
-                     {"id", "1", sample.id}}};
-    recorder_.write_snapshot(t.time_s(), fields, points);
+    if (scenario_.transport_mode == TransportMode::Particles && scenario_.particles.output_sample != 0) {
+        t.sample_particles(scenario_.particles.output_sample, sample);
+        snap.point_sets.push_back({"particles",
+                                   {sample.xyz,
+                                    {{"diameter_nm", "nm", sample.diameter_nm},
+                                     {"state", "1", sample.state},
+                                     {"id", "1", sample.id}}}});
+    }
+    if (run.cells) {
+        fill_cell_points(*run.cells);
+        snap.point_sets.push_back({"cells",
+                                   {cell_xyz_,
+                                    {{"type", "1", cell_attributes_[0]},
+                                     {"state", "1", cell_attributes_[1]},
+                                     {"captured", "particles", cell_attributes_[2]},
+                                     {"internalised", "particles", cell_attributes_[3]},
+                                     {"signal", "EV equivalents", cell_attributes_[4]},
+                                     {"id", "1", cell_attributes_[5]}}}});
+        fill_response_fields(run.cells->responses());
+        GridFields grid{"responses", {}};
+        for (std::size_t k = 0; k < kResponseFieldNames.size(); ++k)
+            grid.fields.push_back({kResponseFieldNames[k][0], kResponseFieldNames[k][1], response_fields_[k]});
+        snap.grid_fields.push_back(std::move(grid));
+    }
+    recorder_.write_snapshot(snap);
+}
+
+void RunRecorder::fill_cell_points(const CellModel& model) {
+    const CellPopulation& c = model.cells();
+    const std::size_t n = c.size();
+    cell_xyz_.resize(3 * n);
+    for (auto& a : cell_attributes_) a.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        cell_xyz_[3 * i] = c.x_um[i];
+        cell_xyz_[3 * i + 1] = c.y_um[i];
+        cell_xyz_[3 * i + 2] = c.z_um[i];
+        cell_attributes_[0][i] = static_cast<double>(c.type[i]);
+        cell_attributes_[1][i] = static_cast<double>(c.state[i]);
+        cell_attributes_[2][i] = c.captured[i];
+        cell_attributes_[3][i] = c.internalised[i];
+        cell_attributes_[4][i] = c.signal[i];
+        cell_attributes_[5][i] = static_cast<double>(c.id[i]);
+    }
+}
+
+void RunRecorder::fill_response_fields(const Responses& r) {
+    constexpr double kNgPerMl = 1e-24;   // kg/um^3
+    constexpr double kPerMm3 = 1e-9;     // per um^3
+    const auto scaled = [](std::span<const double> in, double unit, std::vector<double>& out) {
+        out.resize(in.size());
+        for (std::size_t b = 0; b < in.size(); ++b) out[b] = in[b] / unit;
+    };
+    scaled(r.injury(), 1.0, response_fields_[0]);
+    scaled(r.inflammatory_density(), kPerMm3, response_fields_[1]);
+    scaled(r.repair_density(), kPerMm3, response_fields_[2]);
+    scaled(r.tgf_beta(), kNgPerMl, response_fields_[3]);
+    scaled(r.tnf(), kNgPerMl, response_fields_[4]);
+    scaled(r.il10(), kNgPerMl, response_fields_[5]);
+    scaled(r.collagen1(), kNgPerMl, response_fields_[6]); // kg/um^3 -> ng/mL (= ug/L)
+    scaled(r.collagen3(), kNgPerMl, response_fields_[7]);
 }
 
 void RunRecorder::write_summary(double wall_time_s) {
@@ -103,7 +232,33 @@ void RunRecorder::write_summary(double wall_time_s) {
     recorder_.write_summary("fraction_dermis", p.fraction_of_dose[2], "1");
     recorder_.write_summary("depth90_um", p.depth90_um, "um");
     recorder_.write_summary("depth_1pct_um", p.depth_1pct_um, "um");
+    if (!responses_.empty()) {
+        for (int t = 0; t < kCellTypeCount; ++t) {
+            const std::string type(kCellTypeKeys[t]);
+            recorder_.write_summary(type + "_internalised", d.internalised[t], "particles");
+            recorder_.write_summary(type + "_on_surface", d.on_cells[t], "particles");
+            recorder_.write_summary(type + "_digested", d.digested_in_cells[t], "particles");
+            recorder_.write_summary(type + "_reached_fraction", reached_[t], "1");
+        }
+        const ResponseSummary r = summarise(responses_);
+        recorder_.write_summary("new_collagen_I", r.collagen1_ng, "ng");
+        recorder_.write_summary("new_collagen_III", r.collagen3_ng, "ng");
+        recorder_.write_summary("collagen_III_to_I", r.collagen3_to_1, "1");
+        recorder_.write_summary("tnf_auc", r.tnf_auc_ng_per_ml_day, "ng/mL d");
+        recorder_.write_summary("tnf_peak", r.tnf_peak_ng_per_ml, "ng/mL");
+        recorder_.write_summary("tnf_below_10pct_of_peak", r.tnf_below_10pct_day, "d");
+        recorder_.write_summary("il10_auc", r.il10_auc_ng_per_ml_day, "ng/mL d");
+        recorder_.write_summary("repair_fraction_day3", r.repair_fraction_day3, "1");
+        recorder_.write_summary("repair_fraction_day7", r.repair_fraction_day7, "1");
+    }
     recorder_.write_summary("wall_time_s", wall_time_s, "s");
+}
+
+void write_fold_changes(Recorder& recorder, const std::vector<FoldChange>& folds) {
+    for (const auto& f : folds) {
+        recorder.write_summary("fold_" + f.name, f.ratio, "1");
+        recorder.write_summary("control_" + f.name, f.control, f.units);
+    }
 }
 
 } // namespace exoderm

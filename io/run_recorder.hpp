@@ -1,8 +1,9 @@
-// Records a transport run into a Recorder: what `exoderm run` writes (docs/output-format.md).
+// Records a run into a Recorder: what `exoderm run` writes (docs/output-format.md).
 #pragma once
 
 #include "io/recorder.hpp"
 #include "solvers/metrics.hpp"
+#include "solvers/response_metrics.hpp"
 #include "solvers/simulation.hpp"
 
 #include <vector>
@@ -11,16 +12,22 @@ namespace exoderm {
 
 class RunRecorder : public RunObserver {
 public:
-    RunRecorder(Recorder& recorder, const Scenario& scenario, const Tissue& tissue);
-    void on_step(const Transport& transport) override;
-    void on_output(std::size_t output_index, const Transport& transport) override;
+    RunRecorder(Recorder& recorder, const Scenario& scenario, const Simulation& simulation);
+    void on_step(const RunView& run) override;
+    void on_output(std::size_t output_index, const RunView& run) override;
     // Writes the end-of-run summary attributes (the last measured metrics).
     void write_summary(double wall_time_s);
     const TransportMetrics& last() const { return last_; }
     double worst_balance_error() const { return worst_balance_error_; }
+    // The response series (empty without cells), for summaries and fold changes.
+    const std::vector<ResponseSample>& responses() const { return responses_; }
+    const std::array<double, kCellTypeCount>& reached() const { return reached_; }
 
 private:
-    void append_series(const Transport& transport);
+    void append_series(const RunView& run);
+    void append_responses(const RunView& run);
+    void fill_cell_points(const CellModel& cells);
+    void fill_response_fields(const Responses& responses);
 
     Recorder& recorder_;
     const Scenario& scenario_;
@@ -28,6 +35,15 @@ private:
     TransportMetrics last_;
     double last_series_time_s_ = -1.0;
     double worst_balance_error_ = 0.0;
+    std::vector<ResponseSample> responses_;
+    std::array<double, kCellTypeCount> reached_{};
+    std::vector<double> cell_xyz_;
+    std::array<std::vector<double>, 6> cell_attributes_;
+    std::array<std::vector<double>, 8> response_fields_;
 };
+
+// Fold changes of a run against its vehicle control, as attributes of /summary/fold_changes
+// and as a series-like table /fold_changes (name, with_evs, control, ratio).
+void write_fold_changes(Recorder& recorder, const std::vector<FoldChange>& folds);
 
 } // namespace exoderm

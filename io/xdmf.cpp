@@ -45,20 +45,23 @@ std::string node_dimensions(const GridInfo& grid) {
            std::to_string(grid.nx + 1);
 }
 
-void write_uniform_grid(std::ostringstream& out, const Document& document, const std::string& name,
-                        const Step* step) {
-    const GridInfo& grid = document.grid;
+// One 3DCoRectMesh grid: the main grid (origin 0 0 0) or a declared grid (origin z0 0 0).
+void write_mesh_grid(std::ostringstream& out, const std::string& hdf5_file_name, const std::string& name,
+                     const GridInfo& grid, double origin_z_um, const double* time_s,
+                     const std::vector<FieldRef>& fields, const std::vector<FieldRef>& static_fields) {
     const std::string indent = "      ";
     out << "    <Grid Name=\"" << escape_xml(name) << "\" GridType=\"Uniform\">\n";
-    if (step != nullptr) {
-        out << indent << "<Time Value=\"" << number(step->time_s) << "\"/>\n";
+    if (time_s != nullptr) {
+        out << indent << "<Time Value=\"" << number(*time_s) << "\"/>\n";
     }
     out << indent << "<Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << node_dimensions(grid)
         << "\"/>\n";
-    // Origin at the skin surface corner; z grows into the skin (downwards), in um.
+    // Origin and spacing in XDMF's Z Y X order, in um. The main grid starts at the skin surface
+    // corner; z grows into the skin (downwards). A declared grid starts at depth origin_z_um.
     out << indent << "<Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
         << indent << "  <DataItem Name=\"Origin\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" "
-                     "Format=\"XML\">0 0 0</DataItem>\n"
+                     "Format=\"XML\">"
+        << number(origin_z_um + 0.0) << " 0 0</DataItem>\n" // + 0.0: never "-0"
         << indent << "  <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" "
                      "Format=\"XML\">"
         << number(grid.dz_um) << " " << number(grid.dy_um) << " " << number(grid.dx_um) << "</DataItem>\n"
@@ -67,21 +70,20 @@ void write_uniform_grid(std::ostringstream& out, const Document& document, const
         out << indent << "<Attribute Name=\"" << escape_xml(field.name)
             << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
             << indent << "  <DataItem Dimensions=\"" << cell_dimensions(grid)
-            << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
-            << escape_xml(document.hdf5_file_name) << ":" << escape_xml(field.hdf5_object) << "</DataItem>\n"
+            << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << escape_xml(hdf5_file_name) << ":"
+            << escape_xml(field.hdf5_object) << "</DataItem>\n"
             << indent << "</Attribute>\n";
     };
-    if (step != nullptr) {
-        for (const FieldRef& field : step->fields) write_attribute(field);
-    }
-    for (const FieldRef& field : document.static_fields) write_attribute(field);
+    for (const FieldRef& field : fields) write_attribute(field);
+    for (const FieldRef& field : static_fields) write_attribute(field);
     out << "    </Grid>\n";
 }
 
-void write_point_grid(std::ostringstream& out, const Document& document, const PointStep& step, std::size_t index) {
+void write_point_grid(std::ostringstream& out, const Document& document, const std::string& collection,
+                      const PointStep& step) {
     const std::string indent = "      ";
     const std::string n = std::to_string(step.count);
-    out << "    <Grid Name=\"particles_" << index << "\" GridType=\"Uniform\">\n"
+    out << "    <Grid Name=\"" << escape_xml(collection) << "_" << step.snapshot << "\" GridType=\"Uniform\">\n"
         << indent << "<Time Value=\"" << number(step.time_s) << "\"/>\n"
         << indent << "<Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << n
         << "\" NodesPerElement=\"1\"/>\n"
@@ -100,6 +102,10 @@ void write_point_grid(std::ostringstream& out, const Document& document, const P
     out << "    </Grid>\n";
 }
 
+void open_collection(std::ostringstream& out, const std::string& name) {
+    out << "  <Grid Name=\"" << escape_xml(name) << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+}
+
 } // namespace
 
 std::string render(const Document& document) {
@@ -110,22 +116,37 @@ std::string render(const Document& document) {
         << "     increasing downwards). Data: " << escape_xml(document.hdf5_file_name) << " -->\n"
         << "<Xdmf Version=\"2.0\">\n"
         << "  <Domain>\n";
+    const std::vector<FieldRef> no_fields;
     if (document.steps.empty()) {
-        write_uniform_grid(out, document, "static", nullptr);
+        write_mesh_grid(out, document.hdf5_file_name, "static", document.grid, 0.0, nullptr, no_fields,
+                        document.static_fields);
     } else {
-        out << "  <Grid Name=\"snapshots\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+        open_collection(out, "snapshots");
         for (std::size_t i = 0; i < document.steps.size(); ++i) {
-            write_uniform_grid(out, document, "snapshot_" + std::to_string(i), &document.steps[i]);
+            const Step& step = document.steps[i];
+            write_mesh_grid(out, document.hdf5_file_name, "snapshot_" + std::to_string(i), document.grid, 0.0,
+                            &step.time_s, step.fields, document.static_fields);
         }
         out << "  </Grid>\n";
     }
-    bool any_points = false;
-    for (const PointStep& step : document.point_steps) any_points = any_points || step.count > 0;
-    if (any_points) {
-        // Points (simulated vesicles) beside the fields: x, y, z in um like the field grid.
-        out << "  <Grid Name=\"particles\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-        for (std::size_t i = 0; i < document.point_steps.size(); ++i)
-            if (document.point_steps[i].count > 0) write_point_grid(out, document, document.point_steps[i], i);
+    // Points (simulated vesicles, cell agents) beside the fields: x, y, z in um like the field grid.
+    for (const PointCollection& collection : document.point_sets) {
+        bool any_points = false;
+        for (const PointStep& step : collection.steps) any_points = any_points || step.count > 0;
+        if (!any_points) continue;
+        open_collection(out, collection.name);
+        for (const PointStep& step : collection.steps)
+            if (step.count > 0) write_point_grid(out, document, collection.name, step);
+        out << "  </Grid>\n";
+    }
+    // Further grids, each in its own place below the skin surface.
+    for (const SubGrid& grid : document.grids) {
+        if (grid.steps.empty()) continue;
+        open_collection(out, grid.name);
+        for (const GridStep& step : grid.steps) {
+            write_mesh_grid(out, document.hdf5_file_name, grid.name + "_" + std::to_string(step.snapshot), grid.grid,
+                            grid.origin_z_um, &step.time_s, step.fields, no_fields);
+        }
         out << "  </Grid>\n";
     }
     out << "  </Domain>\n"

@@ -91,6 +91,7 @@ struct TimeSpec {
     double dt_max_s = 0.0;
     double dt_max_delivery_s = 0.0; // while open channels are fed: delivery is resolved finely
     double dt_growth = 0.0;
+    double fine_until_s = 0.0; // transport steps are capped at dt_max until then, at responses.dt after
 };
 
 // How vesicles are transported: continuum fields (PDE) or individual Brownian particles.
@@ -102,6 +103,85 @@ struct ParticleSpec {
     std::int64_t budget = 0;
     std::int64_t output_sample = 0; // positions written per snapshot; 0 none, -1 all
     double max_step_um = 0.0;       // rms step per axis near channels, layer boundaries and the surface
+};
+
+// Cells (MODEL.md section 5): agents placed in their layer, taking up vesicles from the free field.
+enum class CellType : std::uint8_t { Keratinocyte = 0, Fibroblast = 1, Macrophage = 2 };
+inline constexpr int kCellTypeCount = 3;
+inline constexpr std::array<const char*, kCellTypeCount> kCellTypeKeys{"keratinocytes", "fibroblasts", "macrophages"};
+
+struct CellTypeSpec {
+    double density_per_um3 = 0.0; // in the cell type's layer (keratinocytes: viable epidermis; others: dermis)
+    double radius_um = 0.0;
+    double receptors = 0.0;         // R_max: vesicles the surface can hold bound
+    double k_on_um3_per_s = 0.0;    // capture rate constant per free binding site
+    double k_off_per_s = 0.0;       // release of surface-bound vesicles back to the free field
+    double k_int_per_s = 0.0;       // internalisation of surface-bound vesicles
+    double k_lys_per_s = 0.0;       // lysosomal digestion of internalised cargo
+    double signal_rate_per_s = 0.0; // the cargo signal S follows potency * internalised at this rate
+};
+
+// How captures are drawn: stochastic (binomial on the whole vesicles a voxel holds, the
+// fractional remainder by its expectation) or mean-field (expected amounts throughout).
+enum class UptakeMode : std::uint8_t { Stochastic, MeanField };
+
+struct CellsSpec {
+    bool enabled = false;
+    std::array<CellTypeSpec, kCellTypeCount> types{};
+    UptakeMode uptake = UptakeMode::Stochastic;
+    double potency = 0.0;                   // relative cargo effect of the product (MSC 1.0)
+    double macrophage_motility_um2_per_s = 0.0; // random motility of macrophage agents
+    const CellTypeSpec& type(CellType t) const { return types[static_cast<int>(t)]; }
+};
+
+// Macrophage populations: agents with stochastic events, or mean-field densities on the
+// response grid (the well-mixed Waugh-Sherratt limit; agents then only sense the vesicles).
+enum class MacrophageMode : std::uint8_t { Agents, MeanField };
+// Where macrophages are recruited: around the channel walls, or uniformly (wound bed / tests).
+enum class InjurySite : std::uint8_t { ChannelWalls, Uniform };
+
+// Responses (MODEL.md section 6): Waugh-Sherratt macrophages in space with diffusing
+// cytokines, EV coupling, and collagen deposition by fibroblasts. Cytokine fields are in
+// internal mass concentration (kg/um^3); 1 ng/mL = 1e-24 kg/um^3.
+struct ResponseSpec {
+    double dt_s = 0.0;             // response clock (and the transport step after time.fine_until)
+    double grid_spacing_um = 0.0;  // response grid over the dermis
+    MacrophageMode macrophages = MacrophageMode::Agents;
+    InjurySite injury = InjurySite::ChannelWalls;
+    double injury_radius_um = 0.0;   // around the initial channel wall
+    double crowding_length_um = 0.0; // smoothing length of the agent density used for crowding
+    // Waugh-Sherratt (per second, per um^3 internally)
+    double alpha = 0.0;                   // inflammatory share of recruits without EVs
+    double k1 = 0.0;                      // dimensionless (k1 k2: proliferation rate)
+    double k2_per_s = 0.0;
+    double k3_um3 = 0.0;                  // crowding volume per cell (1 / carrying capacity)
+    double tgf_secretion_kg_per_s = 0.0;  // k4: active TGF-beta made per inflammatory macrophage
+    double d1_per_s = 0.0;                // macrophage death / emigration
+    double d2_per_s = 0.0;                // TGF-beta decay
+    double initial_inflammatory_per_um3 = 0.0; // in injured tissue at t = 0
+    double initial_repair_per_um3 = 0.0;
+    double initial_tgf_kg_per_um3 = 0.0;
+    // EV coupling (A)
+    double alpha_min = 0.0;
+    double switch_max_per_s = 0.0;  // inflammatory -> repair switching at saturating EVs
+    double ev_half_effect = 0.0;    // K_E: internalised EVs (signal) for half the effect
+    // Cytokine readouts (A)
+    double tnf_secretion_kg_per_s = 0.0;
+    double tnf_half_life_s = 0.0;
+    double il10_secretion_kg_per_s = 0.0;
+    double il10_half_life_s = 0.0;
+    double tgf_diffusivity_um2_per_s = 0.0;
+    double tnf_diffusivity_um2_per_s = 0.0;
+    double il10_diffusivity_um2_per_s = 0.0;
+    // Collagen (MODEL.md section 6)
+    double collagen_rate_kg_per_s = 0.0; // k_C: new collagen per fibroblast
+    double collagen3_fraction = 0.0;     // f_III without EVs
+    double collagen3_fraction_ev = 0.0;  // f_III at saturating fibroblast EVs
+    double collagen_tgf_gain = 0.0;      // a_T
+    double collagen_tgf_half_kg_per_um3 = 0.0; // K_T
+    double collagen_ev_gain = 0.0;       // a_E
+    double collagen_half_life_s = 0.0;   // of new collagen (d_new = ln 2 / half-life)
+    bool vehicle_control = false;        // also run the same scenario without EVs
 };
 
 struct OutputSpec {
@@ -121,6 +201,11 @@ struct Scenario {
     DomainSpec domain;
     TransportMode transport_mode = TransportMode::Continuum;
     ParticleSpec particles;
+    // Transport stops once the vesicles left (reservoir, tissue, cell surfaces) fall below this
+    // fraction of the applied dose: later steps are response-only.
+    double transport_cutoff = 0.0;
+    CellsSpec cells;
+    ResponseSpec responses;
     TimeSpec time;
     OutputSpec output;
     std::uint64_t seed = 0;

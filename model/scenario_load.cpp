@@ -517,6 +517,10 @@ private:
                 throw InputError(at({"time.outputs"}) + ": " + item + " does not come after the previous output time " +
                                  brief(t.output_times_s[i - 1] / units::kHour, "h") + "; time.outputs must ascend");
         }
+        if (s.cells.enabled && s.transport_mode == TransportMode::Particles)
+            throw InputError(at({"cells.enabled", "transport.mode"}) +
+                             ": cells.enabled = true needs transport.mode = \"continuum\"; uptake by cell agents is "
+                             "built on the continuum fields (set cells.enabled = false for a particle-mode transport run)");
         if (t.dt_initial_s > t.dt_max_s)
             throw InputError(at({"time.dt_initial", "time.dt_max"}) + ": time.dt_initial = " + brief(t.dt_initial_s, "s") +
                              " is larger than time.dt_max = " + brief(t.dt_max_s, "s") + "; time steps grow from dt_initial up to dt_max");

@@ -123,6 +123,38 @@ std::vector<Key> layer_keys(int layer, const char* thickness, const char* hindra
     return out;
 }
 
+std::vector<Key> cell_type_keys(int type, const char* density, const char* radius, const char* receptors,
+                                const char* k_on, char density_status) {
+    const std::string section = std::string("cells.") + kCellTypeKeys[type];
+    const auto C = [type](auto& s) -> auto& { return s.cells.types[type]; };
+    std::vector<Key> out;
+    out.push_back(quantity(section + ".density", uk::concentration, "/mm^3", quote(density), closed(0, 1e7),
+                           density_status, "cells per tissue volume in the cell type's layer",
+                           [C](auto& s) -> auto& { return C(s).density_per_um3; }));
+    out.push_back(quantity(section + ".radius", uk::length, "um", quote(radius), closed(1, 50), 'A',
+                           "cell radius (sets the diffusion-limited capture ceiling 4 pi D R)",
+                           [C](auto& s) -> auto& { return C(s).radius_um; }));
+    out.push_back(number(section + ".receptors", receptors, closed(0, 1e9), 'A',
+                         "R_max: vesicles the cell surface can hold bound",
+                         [C](auto& s) -> auto& { return C(s).receptors; }));
+    out.push_back(quantity(section + ".k_on", uk::volume_rate, "um^3/s", quote(k_on), closed(0, 1e6), 'A',
+                           "capture rate constant per free binding site (k_on R_max is the reaction-limited capture)",
+                           [C](auto& s) -> auto& { return C(s).k_on_um3_per_s; }));
+    out.push_back(quantity(section + ".k_off", uk::rate, "/h", quote("0.5 /h"), closed(0, 1e4), 'A',
+                           "release of surface-bound vesicles back to the free field",
+                           [C](auto& s) -> auto& { return C(s).k_off_per_s; }));
+    out.push_back(quantity(section + ".k_int", uk::rate, "/h", quote("1 /h"), closed(0, 1e4), 'A',
+                           "internalisation of surface-bound vesicles",
+                           [C](auto& s) -> auto& { return C(s).k_int_per_s; }));
+    out.push_back(quantity(section + ".k_lys", uk::rate, "/h", quote("0.05 /h"), closed(0, 1e4), 'A',
+                           "lysosomal digestion of internalised cargo",
+                           [C](auto& s) -> auto& { return C(s).k_lys_per_s; }));
+    out.push_back(quantity(section + ".signal_rate", uk::rate, "/d", quote("2 /d"), closed(0, 1e4), 'A',
+                           "rate at which the cargo signal S follows potency x internalised cargo",
+                           [C](auto& s) -> auto& { return C(s).signal_rate_per_s; }));
+    return out;
+}
+
 std::vector<Key> build_keys() {
     std::vector<Key> k;
     const auto add = [&k](Key key) { k.push_back(std::move(key)); };
@@ -212,7 +244,7 @@ std::vector<Key> build_keys() {
     }
 
     // [product]
-    add(quantity("product.concentration", uk::concentration, "/mL", quote("1e10 /mL"), closed(1e6, 1e15), 'A',
+    add(quantity("product.concentration", uk::concentration, "/mL", quote("1e10 /mL"), closed(0, 1e15), 'A',
                  "vesicle number concentration of the product",
                  [](auto& s) -> auto& { return s.product.concentration_per_um3; }));
     add(quantity("product.volume", uk::volume_per_area, "uL/cm^2", quote("20 uL/cm^2"), positive_up_to(1000), 'A',
@@ -258,6 +290,11 @@ std::vector<Key> build_keys() {
                               "(docs/particles.md)",
                               [](auto& s) -> auto& { return s.transport_mode; }));
 
+    add(number("transport.cutoff", "1e-4", closed(0, 1), '-',
+               "transport stops once the vesicles left (reservoir, tissue, cell surfaces) fall below this share of "
+               "the applied dose; later steps are response-only",
+               [](auto& s) -> auto& { return s.transport_cutoff; }));
+
     // [particles]
     add(integer("particles.budget", "1000000", closed(1, 1e9), '-',
                 "simulated particles standing for the applied dose; each carries applied / budget vesicles",
@@ -268,6 +305,118 @@ std::vector<Key> build_keys() {
     add(quantity("particles.max_step", uk::length, "um", quote("1 um"), positive_up_to(100), '-',
                  "rms step per axis near channels, layer boundaries and the skin surface (sets the sub-steps)",
                  [](auto& s) -> auto& { return s.particles.max_step_um; }));
+
+    // [cells]
+    add(boolean("cells.enabled", "true", '-', "cell agents, vesicle uptake and the responses (false: transport only)",
+                [](auto& s) -> auto& { return s.cells.enabled; }));
+    add(choice<UptakeMode>("cells.uptake", {"stochastic", "mean_field"}, '-',
+                           "stochastic: binomial capture of the whole vesicles a voxel holds (the fractional rest by "
+                           "its expectation); mean_field: expected amounts",
+                           [](auto& s) -> auto& { return s.cells.uptake; }));
+    add(number("cells.potency", "1.0", closed(0, 100), 'A',
+               "relative cargo effect of the product (MSC 1.0, umbilical cord 1.2, platelet 0.7, plant 0.2)",
+               [](auto& s) -> auto& { return s.cells.potency; }));
+    add(quantity("cells.macrophage_motility", uk::diffusivity, "um^2/s", quote("0.1 um^2/s"), closed(0, 100), 'A',
+                 "random motility of macrophage agents (agents mode)",
+                 [](auto& s) -> auto& { return s.cells.macrophage_motility_um2_per_s; }));
+    add_all(cell_type_keys(0, "1e6 /mm^3", "6 um", "1000", "0.01 um^3/s", 'M'));
+    add_all(cell_type_keys(1, "3000 /mm^3", "7.5 um", "1000", "0.01 um^3/s", 'M'));
+    add_all(cell_type_keys(2, "300 /mm^3", "7.5 um", "1000", "0.05 um^3/s", 'A'));
+
+    // [responses]
+    add(quantity("responses.dt", uk::time, "h", quote("1 h"), positive_up_to(24), '-',
+                 "response clock; also the transport step after time.fine_until",
+                 [](auto& s) -> auto& { return s.responses.dt_s; }));
+    add(quantity("responses.grid_spacing", uk::length, "um", quote("50 um"), closed(5, 1e4), '-',
+                 "spacing of the response grid (cytokines, collagen, macrophage densities) over the dermis",
+                 [](auto& s) -> auto& { return s.responses.grid_spacing_um; }));
+    add(choice<MacrophageMode>("responses.macrophages", {"agents", "mean_field"}, '-',
+                               "agents: stochastic macrophage agents; mean_field: densities on the response grid "
+                               "(the Waugh-Sherratt ODE in space)",
+                               [](auto& s) -> auto& { return s.responses.macrophages; }));
+    add(choice<InjurySite>("responses.injury", {"channel_walls", "uniform"}, 'A',
+                           "where macrophages are recruited: around the needle channels, or the whole dermis",
+                           [](auto& s) -> auto& { return s.responses.injury; }));
+    add(quantity("responses.injury_radius", uk::length, "um", quote("50 um"), closed(0, 1e4), 'A',
+                 "injured tissue around the channel wall", [](auto& s) -> auto& { return s.responses.injury_radius_um; }));
+    add(quantity("responses.crowding_length", uk::length, "um", quote("100 um"), closed(0, 1e4), 'A',
+                 "smoothing length of the agent density that sets crowding (k3)",
+                 [](auto& s) -> auto& { return s.responses.crowding_length_um; }));
+    add(number("responses.alpha", "0.5", closed(0, 1), 'A',
+               "inflammatory share of recruited macrophages without EVs (0.5 resolving, 0.8 chronic/diabetic)",
+               [](auto& s) -> auto& { return s.responses.alpha; }));
+    add(number("responses.k1", "0.05", closed(0, 100), 'M', "Waugh-Sherratt k1 (k1 k2: proliferation rate)",
+               [](auto& s) -> auto& { return s.responses.k1; }));
+    add(quantity("responses.k2", uk::rate, "/d", quote("0.693 /d"), closed(0, 1e4), 'M', "Waugh-Sherratt k2",
+                 [](auto& s) -> auto& { return s.responses.k2_per_s; }));
+    add(quantity("responses.k3", uk::volume, "mm^3", quote("0.002 mm^3"), closed(0, 1e3), 'M',
+                 "Waugh-Sherratt crowding volume per macrophage (1 / carrying capacity)",
+                 [](auto& s) -> auto& { return s.responses.k3_um3; }));
+    add(quantity("responses.k4", uk::mass_rate, "fg/d", quote("70 fg/d"), closed(0, 1e9), 'M',
+                 "active TGF-beta made per inflammatory macrophage (0.07 ng/mL per cell/mm^3 per day)",
+                 [](auto& s) -> auto& { return s.responses.tgf_secretion_kg_per_s; }));
+    add(quantity("responses.d1", uk::rate, "/d", quote("0.2 /d"), closed(0, 1e4), 'M', "macrophage death and emigration",
+                 [](auto& s) -> auto& { return s.responses.d1_per_s; }));
+    add(quantity("responses.d2", uk::rate, "/d", quote("9.1 /d"), closed(0, 1e5), 'M', "decay of active TGF-beta",
+                 [](auto& s) -> auto& { return s.responses.d2_per_s; }));
+    add(quantity("responses.initial_inflammatory", uk::concentration, "/mm^3", quote("200 /mm^3"), closed(0, 1e7), 'M',
+                 "inflammatory macrophages in injured tissue at t = 0",
+                 [](auto& s) -> auto& { return s.responses.initial_inflammatory_per_um3; }));
+    add(quantity("responses.initial_repair", uk::concentration, "/mm^3", quote("200 /mm^3"), closed(0, 1e7), 'M',
+                 "repair macrophages in injured tissue at t = 0",
+                 [](auto& s) -> auto& { return s.responses.initial_repair_per_um3; }));
+    add(quantity("responses.initial_tgf_beta", uk::mass_concentration, "ng/mL", quote("6 ng/mL"), closed(0, 1e6), 'M',
+                 "active TGF-beta in injured tissue at t = 0",
+                 [](auto& s) -> auto& { return s.responses.initial_tgf_kg_per_um3; }));
+    add(number("responses.alpha_min", "0.2", closed(0, 1), 'A', "inflammatory share of recruits at saturating EVs",
+               [](auto& s) -> auto& { return s.responses.alpha_min; }));
+    add(quantity("responses.switch_max", uk::rate, "/d", quote("0.5 /d"), closed(0, 1e4), 'A',
+                 "inflammatory -> repair switching rate of a macrophage at saturating EVs",
+                 [](auto& s) -> auto& { return s.responses.switch_max_per_s; }));
+    add(number("responses.ev_half_effect", "10", positive_up_to(1e12), 'A',
+               "K_E: cargo signal (EV equivalents per cell) giving half the EV effect",
+               [](auto& s) -> auto& { return s.responses.ev_half_effect; }));
+    add(quantity("responses.tnf_secretion", uk::mass_rate, "fg/d", quote("50 fg/d"), closed(0, 1e9), 'A',
+                 "TNF-alpha made per inflammatory macrophage",
+                 [](auto& s) -> auto& { return s.responses.tnf_secretion_kg_per_s; }));
+    add(quantity("responses.tnf_half_life", uk::time, "h", quote("1 h"), positive_up_to(1e4), 'A', "TNF-alpha half-life in tissue",
+                 [](auto& s) -> auto& { return s.responses.tnf_half_life_s; }));
+    add(quantity("responses.il10_secretion", uk::mass_rate, "fg/d", quote("50 fg/d"), closed(0, 1e9), 'A',
+                 "IL-10 made per repair macrophage",
+                 [](auto& s) -> auto& { return s.responses.il10_secretion_kg_per_s; }));
+    add(quantity("responses.il10_half_life", uk::time, "h", quote("2 h"), positive_up_to(1e4), 'A', "IL-10 half-life in tissue",
+                 [](auto& s) -> auto& { return s.responses.il10_half_life_s; }));
+    add(quantity("responses.tgf_beta_diffusivity", uk::diffusivity, "um^2/s", quote("10 um^2/s"), closed(0, 1e4), 'A',
+                 "TGF-beta diffusivity in the dermis",
+                 [](auto& s) -> auto& { return s.responses.tgf_diffusivity_um2_per_s; }));
+    add(quantity("responses.tnf_diffusivity", uk::diffusivity, "um^2/s", quote("10 um^2/s"), closed(0, 1e4), 'A',
+                 "TNF-alpha diffusivity in the dermis",
+                 [](auto& s) -> auto& { return s.responses.tnf_diffusivity_um2_per_s; }));
+    add(quantity("responses.il10_diffusivity", uk::diffusivity, "um^2/s", quote("10 um^2/s"), closed(0, 1e4), 'A',
+                 "IL-10 diffusivity in the dermis",
+                 [](auto& s) -> auto& { return s.responses.il10_diffusivity_um2_per_s; }));
+    add(quantity("responses.collagen_rate", uk::mass_rate, "pg/d", quote("10 pg/d"), closed(0, 1e9), 'A',
+                 "k_C: new collagen deposited per fibroblast without TGF-beta or EVs",
+                 [](auto& s) -> auto& { return s.responses.collagen_rate_kg_per_s; }));
+    add(number("responses.collagen3_fraction", "0.2", closed(0, 1), 'A', "share of type III in new collagen without EVs",
+               [](auto& s) -> auto& { return s.responses.collagen3_fraction; }));
+    add(number("responses.collagen3_fraction_ev", "0.35", closed(0, 1), 'A',
+               "share of type III at saturating fibroblast EVs (EVs raise III:I)",
+               [](auto& s) -> auto& { return s.responses.collagen3_fraction_ev; }));
+    add(number("responses.collagen_tgf_gain", "2", closed(0, 100), 'M',
+               "a_T: collagen output rises by up to 1 + a_T under TGF-beta (1-4 measured)",
+               [](auto& s) -> auto& { return s.responses.collagen_tgf_gain; }));
+    add(quantity("responses.collagen_tgf_half", uk::mass_concentration, "ng/mL", quote("0.5 ng/mL"), positive_up_to(1e6), 'M',
+                 "K_T: TGF-beta for half the collagen gain (0.1-1 ng/mL)",
+                 [](auto& s) -> auto& { return s.responses.collagen_tgf_half_kg_per_um3; }));
+    add(number("responses.collagen_ev_gain", "1", closed(0, 100), 'A',
+               "a_E: collagen output rises by up to 1 + a_E with fibroblast EV cargo",
+               [](auto& s) -> auto& { return s.responses.collagen_ev_gain; }));
+    add(quantity("responses.collagen_half_life", uk::time, "d", quote("30 d"), positive_up_to(1e5), 'A',
+                 "turnover of newly deposited collagen", [](auto& s) -> auto& { return s.responses.collagen_half_life_s; }));
+    add(boolean("responses.vehicle_control", "true", '-',
+                "also run the same scenario and seed without EVs and report fold changes",
+                [](auto& s) -> auto& { return s.responses.vehicle_control; }));
 
     // [domain]
     add(quantity("domain.dx", uk::length, "um", quote("10 um"), positive_up_to(1000), '-', "lateral grid spacing (x and y)",
@@ -290,7 +439,7 @@ std::vector<Key> build_keys() {
                  [](auto& s) -> auto& { return s.domain.memory_limit_bytes; }));
 
     // [time]
-    add(quantity("time.end", uk::time, "h", quote("24 h"), positive_up_to(8760), '-', "simulated time",
+    add(quantity("time.end", uk::time, "d", quote("28 d"), positive_up_to(365), '-', "simulated time (transport and responses)",
                  [](auto& s) -> auto& { return s.time.end_s; }));
     {
         Key outputs;
@@ -298,7 +447,7 @@ std::vector<Key> build_keys() {
         outputs.type = Type::QuantityList;
         outputs.kind = &uk::time;
         outputs.display_unit = "h";
-        outputs.default_toml = R"(["0 h", "1 h", "2 h", "4 h", "8 h", "24 h"])";
+        outputs.default_toml = R"(["0 h", "1 h", "2 h", "4 h", "8 h", "24 h", "3 d", "7 d", "14 d", "28 d"])";
         outputs.default_note = "clipped to time.end, which is always included";
         outputs.range = at_least(0);
         outputs.description = "times of the field snapshots, ascending, within [0, end]";
@@ -312,6 +461,9 @@ std::vector<Key> build_keys() {
     add(quantity("time.dt_max_delivery", uk::time, "s", quote("20 s"), positive_up_to(86400), '-',
                  "largest time step while open channels are fed by the film (the fast phase)",
                  [](auto& s) -> auto& { return s.time.dt_max_delivery_s; }));
+    add(quantity("time.fine_until", uk::time, "h", quote("24 h"), closed(0, 8760), '-',
+                 "transport steps are capped at time.dt_max until then and follow responses.dt after",
+                 [](auto& s) -> auto& { return s.time.fine_until_s; }));
     add(number("time.dt_growth", "1.15", closed(1, 10), '-', "largest factor between successive time steps",
                [](auto& s) -> auto& { return s.time.dt_growth; }));
 

@@ -30,7 +30,7 @@ constexpr double kVolumeLitre = 1e15; // um^3
 
 // Internal value of one unit. Counted things are dimensionless; molar concentration is a
 // number concentration via Avogadro (1 pM = 6.022e8 /mL), as vesicles are counted, not weighed.
-const std::array<Symbol, 28> kSymbols{{
+const std::array<Symbol, 30> kSymbols{{
     {"m", {kMetre, 1}, dim::length, true},
     {"s", {1, 1}, dim::time, true},
     {"min", {60, 1}, dim::time, false},
@@ -59,13 +59,15 @@ const std::array<Symbol, 28> kSymbols{{
     {"EV", {1, 1}, dim::none, false},
     {"exosomes", {1, 1}, dim::none, false},
     {"exosome", {1, 1}, dim::none, false},
+    {"cells", {1, 1}, dim::none, false},
+    {"cell", {1, 1}, dim::none, false},
 }};
 
 struct Prefix {
     char symbol;
     int power10;
 };
-const std::array<Prefix, 9> kPrefixes{{{'p', -12}, {'n', -9}, {'u', -6}, {'m', -3}, {'c', -2},
+const std::array<Prefix, 10> kPrefixes{{{'f', -15}, {'p', -12}, {'n', -9}, {'u', -6}, {'m', -3}, {'c', -2},
                                        {'k', 3}, {'M', 6}, {'G', 9}, {'T', 12}}};
 
 const char* const kUnitHint =
@@ -327,10 +329,11 @@ std::string internal_unit_text(const Dimension& d) {
 std::string expectation(const Kind& k) { return std::string(k.name) + " such as \"" + std::string(k.example) + "\""; }
 
 std::string describe_dimension(const Dimension& d) {
-    static constexpr std::array<const Kind*, 12> known{
+    static constexpr std::array<const Kind*, 15> known{
         &kind::length,    &kind::time,        &kind::concentration, &kind::rate,
         &kind::temperature, &kind::viscosity, &kind::areal_density, &kind::memory_size,
-        &kind::diffusivity, &kind::volume,    &kind::molar_energy,  &kind::mass};
+        &kind::diffusivity, &kind::volume,    &kind::molar_energy,  &kind::mass,
+        &kind::mass_rate,   &kind::mass_concentration, &kind::volume_rate};
     for (const Kind* k : known)
         if (k->dimension == d) return std::string(k->name);
     if (d.dimensionless()) return "a plain count";

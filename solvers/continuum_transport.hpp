@@ -29,6 +29,7 @@ public:
     std::size_t field_classes() const override { return classes_.size(); }
     std::span<const double> free_class(std::size_t k) const override { return free_[k]; }
     std::span<const double> bound_class(std::size_t k) const override { return bound_[k]; }
+    std::span<double> free_class_for_exchange(std::size_t k) override { return free_[k]; }
     std::span<const double> lumen_fraction() const override { return lumen_; }
     double open_half_width_um() const override { return half_width_um_; }
     double reservoir_concentration() const override;

@@ -1,5 +1,6 @@
 #include "solvers/particle_rng.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -67,6 +68,30 @@ std::int64_t poisson(double mean, UniformStream& uniforms) {
         if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <= -mean + k * log_mean - std::lgamma(k + 1.0))
             return static_cast<std::int64_t>(k);
     }
+}
+
+std::int64_t binomial(std::int64_t n, double p, UniformStream& uniforms) {
+    if (n <= 0 || !(p > 0.0)) return 0;
+    if (p >= 1.0) return n;
+    if (p > 0.5) return n - binomial(n, 1.0 - p, uniforms);
+    const double nd = static_cast<double>(n);
+    if (nd * p * (1.0 - p) < 25.0) {
+        // Inversion: walk up the CDF with the ratio P(k+1)/P(k) = (n-k)/(k+1) p/q.
+        const double u = uniforms.next();
+        const double ratio = p / (1.0 - p);
+        double pk = std::exp(nd * std::log1p(-p));
+        double cdf = pk;
+        std::int64_t k = 0;
+        while (u > cdf && k < n) {
+            pk *= ratio * static_cast<double>(n - k) / static_cast<double>(k + 1);
+            ++k;
+            cdf += pk;
+        }
+        return k;
+    }
+    const double z = normal_quantile(uniforms.next());
+    const double k = std::floor(nd * p + z * std::sqrt(nd * p * (1.0 - p)) + 0.5);
+    return static_cast<std::int64_t>(std::clamp(k, 0.0, nd));
 }
 
 } // namespace exoderm::prng

@@ -29,6 +29,10 @@ enum Purpose : std::uint32_t {
     kCreate = 3,   // a new particle's entry time, position, diameter and first clock
     kEmit = 4,     // how many particles enter through one mouth voxel (| class << 8)
     kBridge = 5,   // Brownian-bridge crossing test at a sink
+    kPlace = 6,    // where a cell agent is placed (| cell type << 8)
+    kUptake = 7,   // captures in one voxel (| size class << 8)
+    kFate = 8,     // a macrophage's death, division and switching in one response step
+    kRecruit = 9,  // recruits of one response-grid block in one response step
     kTest = 15,    // tests and benchmarks
 };
 
@@ -201,5 +205,9 @@ private:
 
 // Poisson(mean) count: inversion below mean 10, Hoermann's PTRS transformed rejection above.
 std::int64_t poisson(double mean, UniformStream& uniforms);
+
+// Binomial(n, p) count: inversion when the variance n p (1 - p) is below 25, otherwise the
+// normal approximation with continuity correction, clamped to [0, n].
+std::int64_t binomial(std::int64_t n, double p, UniformStream& uniforms);
 
 } // namespace exoderm::prng

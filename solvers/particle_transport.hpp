@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 namespace exoderm {
@@ -47,6 +48,10 @@ public:
     std::size_t field_classes() const override { return classes_.size(); }
     std::span<const double> free_class(std::size_t k) const override { return free_[k]; }
     std::span<const double> bound_class(std::size_t k) const override { return bound_[k]; }
+    // The fields are deposits of the particles: cells cannot exchange with them (yet).
+    std::span<double> free_class_for_exchange(std::size_t) override {
+        throw std::logic_error("particle transport: cells cannot take vesicles from the deposited fields");
+    }
     std::span<const double> lumen_fraction() const override { return lumen_; }
     double open_half_width_um() const override { return half_width_um_; }
     bool delivering() const override { return mouths_wet_ && half_width_um_ > 0.0; }

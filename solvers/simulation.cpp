@@ -1,8 +1,13 @@
 #include "solvers/simulation.hpp"
 
+#include "model/vesicle_sizes.hpp"
 #include "solvers/continuum_transport.hpp"
 #include "solvers/particle_transport.hpp"
 #include "solvers/time_stepping.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace exoderm {
 
@@ -15,23 +20,106 @@ std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue
 }
 
 double estimate_memory_bytes(const Scenario& scenario) {
-    return scenario.transport_mode == TransportMode::Particles ? estimate_particle_bytes(scenario)
-                                                               : estimate_continuum_bytes(scenario);
+    const double transport = scenario.transport_mode == TransportMode::Particles ? estimate_particle_bytes(scenario)
+                                                                               : estimate_continuum_bytes(scenario);
+    if (!scenario.cells.enabled) return transport;
+    // Cells: about 100 bytes each (positions, state, vesicle amounts, grouping).
+    const Grid g = grid_for(scenario);
+    const double area = g.size_x_um() * g.size_y_um();
+    const auto& c = scenario.cells;
+    const double cells = area * (c.type(CellType::Keratinocyte).density_per_um3 * scenario.layer(Layer::ViableEpidermis).thickness_um +
+                                 (c.type(CellType::Fibroblast).density_per_um3 + c.type(CellType::Macrophage).density_per_um3) *
+                                     scenario.layer(Layer::Dermis).thickness_um);
+    return transport + 100.0 * cells;
 }
 
+TransportMetrics measure_run(const RunView& run) {
+    TransportMetrics m = measure(run.transport);
+    if (run.cells) {
+        const CellLedger l = run.cells->ledger();
+        m.dose.on_cells = l.on_surface;
+        m.dose.internalised = l.internalised;
+        m.dose.digested_in_cells = l.digested;
+    }
+    return m;
+}
+
+namespace {
+std::unique_ptr<CellModel> make_cells(const Scenario& s, const Tissue& tissue) {
+    if (!s.cells.enabled) return nullptr;
+    const auto classes = lognormal_size_classes(s.product.median_diameter_nm, s.product.geometric_sd,
+                                                s.product.size_classes, s.product.temperature_K,
+                                                s.product.viscosity_Pa_s);
+    std::vector<double> d0, fraction;
+    for (const auto& c : classes) {
+        d0.push_back(c.d0_um2_per_s);
+        fraction.push_back(c.fraction);
+    }
+    return std::make_unique<CellModel>(s, tissue, d0, fraction);
+}
+} // namespace
+
 Simulation::Simulation(const Scenario& scenario)
-    : scenario_(scenario), tissue_(scenario), transport_(make_transport(scenario, tissue_)) {}
+    : scenario_(scenario), tissue_(scenario), transport_(make_transport(scenario, tissue_)),
+      cells_(make_cells(scenario, tissue_)) {}
+
+bool Simulation::vesicles_gone() const {
+    const DoseLedger flows = transport_->flows();
+    if (!(flows.applied > 0.0)) return true;
+    double mobile = transport_->delivering() ? flows.reservoir : 0.0;
+    const Grid& g = tissue_.grid();
+    for (std::size_t k = 0; k < transport_->field_classes(); ++k) {
+        double sum = 0.0;
+        for (double v : transport_->free_class(k)) sum += v;
+        for (double v : transport_->bound_class(k)) sum += v;
+        mobile += sum * g.voxel_volume_um3();
+    }
+    if (cells_)
+        for (double b : cells_->ledger().on_surface) mobile += b;
+    return mobile < scenario_.transport_cutoff * flows.applied;
+}
 
 void Simulation::run(RunObserver& observer) {
-    TimeStepper stepper(scenario_.time);
+    const TimeSpec& clock = scenario_.time;
+    TimeStepper stepper(clock);
+    const double response_dt = scenario_.responses.dt_s;
+    bool transport_active = !vesicles_gone();
+    double last_response_s = 0.0;
     std::size_t index = 0;
-    for (double target : scenario_.time.output_times_s) {
-        while (transport_->time_s() < target) {
-            transport_->step_to(stepper.next(transport_->time_s(), target, transport_->delivering()));
+    std::vector<std::span<double>> fields;
+    for (double target : clock.output_times_s) {
+        while (time_s_ < target) {
+            // Responses step on a fixed grid of times (multiples of responses.dt, and the
+            // outputs), whatever the transport does: a run and its vehicle control then take
+            // the same response steps with the same random numbers.
+            const double next_response = std::min(target, (std::floor(time_s_ / response_dt + 1e-9) + 1.0) * response_dt);
+            const bool fine = transport_active && time_s_ < clock.fine_until_s;
+            double next = next_response;
+            if (fine)
+                next = stepper.next(time_s_, std::min(next_response, std::max(clock.fine_until_s, time_s_)),
+                                    transport_->delivering());
+            const double dt = next - time_s_;
+            if (transport_active) {
+                transport_->step_to(next);
+                ++transport_steps_;
+            }
+            if (cells_) {
+                fields.clear();
+                for (std::size_t k = 0; k < transport_->field_classes(); ++k)
+                    fields.push_back(transport_->free_class_for_exchange(k));
+                cells_->vesicle_step(fields, dt, transport_active);
+            }
+            const bool responded = cells_ && next == next_response;
+            if (responded) {
+                cells_->response_step(next - last_response_s);
+                last_response_s = next;
+            }
+            time_s_ = next;
             ++steps_;
-            observer.on_step(*transport_);
+            if (transport_active && responded && !transport_->delivering() && vesicles_gone()) transport_active = false;
+            observer.on_step(RunView{time_s_, *transport_, cells_.get(), transport_active, responded});
         }
-        observer.on_output(index++, *transport_);
+        observer.on_output(index++, RunView{time_s_, *transport_, cells_.get(), transport_active, false});
     }
 }
 

@@ -1,8 +1,16 @@
-// A run: transport from application to the end time, reporting at every output time.
+// A run: transport from application on, cells and responses on their own clock, reporting at
+// every output time.
+//
+// Clocks (docs/cells.md): transport steps start at time.dt_initial and grow to time.dt_max
+// (time.dt_max_delivery while channels are fed) until time.fine_until; after that the run
+// moves in steps of responses.dt. Transport stops altogether once the mobile vesicles
+// (tissue, cell surfaces, a reservoir still feeding) fall below transport.cutoff of the
+// applied dose; the rest of the run steps the cells and responses only.
 #pragma once
 
 #include "model/scenario.hpp"
 #include "model/tissue.hpp"
+#include "solvers/cell_model.hpp"
 #include "solvers/metrics.hpp"
 #include "solvers/transport.hpp"
 
@@ -11,12 +19,21 @@
 
 namespace exoderm {
 
+// What an observer sees of a run after a step or at an output time.
+struct RunView {
+    double time_s = 0.0;
+    const Transport& transport;
+    const CellModel* cells = nullptr; // null without cells
+    bool transport_active = true;     // false once the vesicles are gone
+    bool responses_advanced = false;  // the responses took a step ending at time_s
+};
+
 // What the run hands to whoever records or displays it (a Recorder, a progress bar, a test).
 class RunObserver {
 public:
     virtual ~RunObserver() = default;
-    virtual void on_output(std::size_t output_index, const Transport& transport) = 0;
-    virtual void on_step(const Transport& /*transport*/) {}
+    virtual void on_output(std::size_t output_index, const RunView& run) = 0;
+    virtual void on_step(const RunView& /*run*/) {}
 };
 
 // The transport model the scenario asks for.
@@ -24,6 +41,9 @@ std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue
 
 // Bytes the run's state will need, estimated before anything is allocated.
 double estimate_memory_bytes(const Scenario& scenario);
+
+// Transport metrics with the cells' share of the dose ledger filled in.
+TransportMetrics measure_run(const RunView& run);
 
 class Simulation {
 public:
@@ -33,13 +53,21 @@ public:
     const Scenario& scenario() const { return scenario_; }
     const Tissue& tissue() const { return tissue_; }
     const Transport& transport() const { return *transport_; }
+    const CellModel* cells() const { return cells_.get(); }
     std::size_t steps_taken() const { return steps_; }
+    std::size_t transport_steps() const { return transport_steps_; }
+    double time_s() const { return time_s_; }
 
 private:
+    bool vesicles_gone() const;
+
     const Scenario& scenario_;
     Tissue tissue_;
     std::unique_ptr<Transport> transport_;
+    std::unique_ptr<CellModel> cells_;
     std::size_t steps_ = 0;
+    std::size_t transport_steps_ = 0;
+    double time_s_ = 0.0;
 };
 
 } // namespace exoderm

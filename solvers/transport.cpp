@@ -5,6 +5,12 @@
 
 namespace exoderm {
 
+double DoseLedger::in_cells() const {
+    double sum = 0.0;
+    for (int t = 0; t < kCellTypeCount; ++t) sum += on_cells[t] + internalised[t] + digested_in_cells[t];
+    return sum;
+}
+
 double DoseLedger::balance_error_rel() const {
     return applied > 0.0 ? std::abs(accounted() - applied) / applied : std::abs(accounted());
 }

@@ -5,6 +5,7 @@
 
 #include "model/tissue.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,7 +14,7 @@
 namespace exoderm {
 
 // Where the applied vesicles are; in particles. reservoir + free + bound + degraded +
-// cleared equals applied up to round-off at all times.
+// cleared + what cells hold or digested equals applied up to round-off at all times.
 struct DoseLedger {
     double applied = 0.0;
     double reservoir = 0.0;
@@ -22,7 +23,13 @@ struct DoseLedger {
     double degraded = 0.0;
     double cleared = 0.0;   // dermal clearance plus loss through a sink bottom
     double delivered = 0.0; // net amount that has entered the tissue through channel mouths
-    double accounted() const { return reservoir + free + bound + degraded + cleared; }
+    // Per cell type (keratinocytes, fibroblasts, macrophages): on cell surfaces, internalised,
+    // and digested in lysosomes (or with dead cells).
+    std::array<double, kCellTypeCount> on_cells{};
+    std::array<double, kCellTypeCount> internalised{};
+    std::array<double, kCellTypeCount> digested_in_cells{};
+    double in_cells() const;
+    double accounted() const { return reservoir + free + bound + degraded + cleared + in_cells(); }
     double balance_error_rel() const;
 };
 
@@ -52,6 +59,9 @@ public:
     virtual std::size_t field_classes() const = 0;
     virtual std::span<const double> free_class(std::size_t k) const = 0;
     virtual std::span<const double> bound_class(std::size_t k) const = 0;
+    // Writable free fields, for cells that take vesicles up and release them. Modes whose
+    // fields are only a view of something else (particles) throw std::logic_error.
+    virtual std::span<double> free_class_for_exchange(std::size_t k) = 0;
     void total_free(std::span<double> out) const;
     void total_bound(std::span<double> out) const;
 

@@ -27,7 +27,9 @@ namespace {
 const std::string kDefaultScenario = std::string(EXODERM_SOURCE_DIR) + "/scenarios/default.toml";
 constexpr double kSigmas = 4.0;
 
+// Transport only: cells need continuum fields.
 std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& extra) {
+    base.insert(base.begin(), "cells.enabled=false");
     base.insert(base.end(), extra.begin(), extra.end());
     return base;
 }
@@ -43,11 +45,11 @@ struct Steps : RunObserver {
     std::vector<ParticleCounts> counts;
     std::vector<double> balance_error;
     std::vector<TransportMetrics> outputs;
-    void on_step(const Transport& t) override {
-        counts.push_back(dynamic_cast<const ParticleTransport&>(t).counts());
-        balance_error.push_back(measure(t).dose.balance_error_rel());
+    void on_step(const RunView& run) override {
+        counts.push_back(dynamic_cast<const ParticleTransport&>(run.transport).counts());
+        balance_error.push_back(measure(run.transport).dose.balance_error_rel());
     }
-    void on_output(std::size_t, const Transport& t) override { outputs.push_back(measure(t)); }
+    void on_output(std::size_t, const RunView& run) override { outputs.push_back(measure(run.transport)); }
 };
 
 // Amount (free + bound, vesicles) per depth row of a transport's fields.
@@ -330,7 +332,7 @@ TEST_CASE("A fully open surface takes up M = 2 C0 sqrt(D t / pi): the mouth is e
     // M0 = 2 C0 sqrt(D t / pi) x area, A0 the applied dose.
     const Scenario s = load_scenario(
         kDefaultScenario,
-        {"transport.mode=particles", "particles.budget=40000000", "particles.output_sample=0",
+        {"transport.mode=particles", "cells.enabled=false", "particles.budget=40000000", "particles.output_sample=0",
          "microneedles.pitch=700 um", "microneedles.shape=pyramid", "microneedles.base_width=699 um",
          "microneedles.insertion_efficiency=1", "microneedles.closure_time=1000 h", "product.drying_time=never",
          "product.gsd=1", "product.size_classes=1", "product.volume=1000 uL/cm^2",

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -605,4 +606,377 @@ TEST_CASE("Recorder rejects malformed point sets with std::invalid_argument", "[
     CHECK_THROWS_AS(recorder.write_snapshot(0.0, {{"free", "1", field}}, PointSet{xyz, {{"a/b", "1", one}}}),
                     std::invalid_argument);
     CHECK_THROWS_AS(recorder.declare_series("particles", {{"t", "s"}}), std::invalid_argument);
+}
+
+// ---- named point sets and declared grids --------------------------------------------------------
+
+namespace {
+
+// A coarse grid over the lower part of the test box (z from 10 to 25 um), like the dermal
+// "responses" grid of a run with cells.
+constexpr double kResponsesOriginZUm = 10.0;
+GridInfo responses_grid() { return GridInfo{4, 3, 2, 20.0, 24.0, 7.5}; }
+
+std::vector<double> ramp(std::size_t count, double start, double step) {
+    std::vector<double> values(count);
+    for (std::size_t i = 0; i < count; ++i) values[i] = start + step * static_cast<double>(i);
+    return values;
+}
+
+std::size_t link_count(hid_t file, const std::string& group_path) {
+    h5::Handle group = open_object(file, group_path);
+    H5G_info_t info{};
+    REQUIRE(H5Gget_info(group.get(), &info) >= 0);
+    return static_cast<std::size_t>(info.nlinks);
+}
+
+// Every "file:/object" reference of an XDMF text, each checked to exist in `file`.
+std::set<std::string> xdmf_references(const std::string& xmf, hid_t file, const std::string& file_name) {
+    const std::regex reference(R"(>([^<>:]+):(/[^<]+)</DataItem>)");
+    std::set<std::string> objects;
+    for (auto match = std::sregex_iterator(xmf.begin(), xmf.end(), reference); match != std::sregex_iterator();
+         ++match) {
+        CHECK((*match)[1] == file_name);
+        INFO("XDMF references " << (*match)[2]);
+        CHECK(object_exists(file, (*match)[2]));
+        objects.insert((*match)[2]);
+    }
+    return objects;
+}
+
+} // namespace
+
+TEST_CASE("Recorder writes named point sets and a declared grid beside the main grid", "[io][particles]") {
+    TempDir folder;
+    const fs::path output = folder.path() / "cells.h5";
+    const std::size_t sub_cells = 4 * 3 * 2;
+    const std::vector<double> tnf0 = ramp(sub_cells, 0.0, 1.0), tnf1 = ramp(sub_cells, 100.0, 0.5);
+    const std::vector<double> il10 = ramp(sub_cells, 7.0, -0.25);
+    const std::vector<double> cells0_xyz{10.0, 20.0, 5.0, 30.0, 40.0, 12.5, 70.0, 60.0, 20.0};
+    const std::vector<double> type0{0.0, 1.0, 2.0}, state0{0.0, 0.0, 1.0}, internalised0{0.0, 2.5, 10.0};
+    const std::vector<double> cells1_xyz{11.0, 21.0, 6.0, 31.0, 41.0, 13.5};
+    const std::vector<double> type1{0.0, 1.0}, state1{1.0, 1.0}, internalised1{3.0, 12.0};
+    const std::vector<double> particle_xyz{40.0, 36.0, 2.5}, diameter{120.0};
+    {
+        Recorder recorder(output, false, test_info(), test_grid());
+        recorder.write_static_field({"layer", "1", layer_field()});
+        recorder.declare_series("cell_counts", {{"time_s", "s"}, {"count", "cells"}});
+        recorder.declare_grid("responses", responses_grid(), kResponsesOriginZUm);
+
+        Snapshot first;
+        first.time_s = 0.0;
+        const std::vector<double> free = gaussian_blob(1.0); // FieldView only views the values
+        first.fields = {{"free", "particles/um^3", free}};
+        first.point_sets = {{"particles", PointSet{particle_xyz, {{"diameter_nm", "nm", diameter}}}},
+                            {"cells", PointSet{cells0_xyz,
+                                               {{"type", "1", type0},
+                                                {"state", "1", state0},
+                                                {"internalised", "particles", internalised0}}}}};
+        first.grid_fields = {{"responses", {{"tnf_alpha", "ng/mL", tnf0}, {"il10", "ng/mL", il10}}}};
+        recorder.write_snapshot(first);
+        recorder.append_series("cell_counts", std::vector<double>{0.0, 3.0});
+
+        // No fields on the main grid this time, and no particles (an empty set).
+        Snapshot second;
+        second.time_s = 3600.0;
+        second.point_sets = {{"cells", PointSet{cells1_xyz,
+                                                {{"type", "1", type1},
+                                                 {"state", "1", state1},
+                                                 {"internalised", "particles", internalised1}}}},
+                             {"particles", PointSet{{}, {{"diameter_nm", "nm", {}}}}}};
+        second.grid_fields = {{"responses", {{"tnf_alpha", "ng/mL", tnf1}}}};
+        recorder.write_snapshot(second);
+        recorder.finish();
+    }
+    REQUIRE(fs::exists(output));
+    CHECK_FALSE(fs::exists(folder.path() / "cells.h5.part"));
+    REQUIRE(fs::exists(folder.path() / "cells.xmf"));
+    h5::Handle file = open_file(output);
+    const hid_t root = file.get();
+    CHECK(read_int(root, "complete") == 1);
+
+    SECTION("main snapshots: the one without fields still has its group and time") {
+        CHECK(read_doubles(root, "/snapshots/time_s").values == std::vector<double>{0.0, 3600.0});
+        CHECK(read_doubles(root, "/snapshots/000000/free").values == gaussian_blob(1.0));
+        h5::Handle second = open_object(root, "/snapshots/000001");
+        CHECK(read_double(second.get(), "time_s") == 3600.0);
+        CHECK(link_count(root, "/snapshots/000001") == 0);
+        CHECK(read_doubles(root, "/cell_counts/count").values == std::vector<double>{3.0});
+    }
+
+    SECTION("two named point sets in the same snapshot") {
+        const DoubleArray xyz = read_doubles(root, "/cells/000000/xyz");
+        CHECK(xyz.dimensions == std::vector<hsize_t>{3, 3});
+        CHECK(xyz.values == cells0_xyz);
+        CHECK(read_doubles(root, "/cells/000000/type").values == type0);
+        CHECK(read_doubles(root, "/cells/000000/state").values == state0);
+        CHECK(read_doubles(root, "/cells/000000/internalised").values == internalised0);
+        h5::Handle cells0 = open_object(root, "/cells/000000");
+        CHECK(read_double(cells0.get(), "time_s") == 0.0);
+        CHECK(read_attribute<std::uint64_t>(cells0.get(), "count", H5T_NATIVE_UINT64) == 3);
+        h5::Handle internalised = open_object(root, "/cells/000000/internalised");
+        CHECK(read_string_attribute(internalised.get(), "units") == "particles");
+
+        const DoubleArray xyz1 = read_doubles(root, "/cells/000001/xyz");
+        CHECK(xyz1.dimensions == std::vector<hsize_t>{2, 3});
+        CHECK(xyz1.values == cells1_xyz);
+        CHECK(read_doubles(root, "/cells/000001/internalised").values == internalised1);
+        h5::Handle cells1 = open_object(root, "/cells/000001");
+        CHECK(read_double(cells1.get(), "time_s") == 3600.0);
+        CHECK(read_attribute<std::uint64_t>(cells1.get(), "count", H5T_NATIVE_UINT64) == 2);
+
+        CHECK(read_doubles(root, "/particles/000000/xyz").values == particle_xyz);
+        CHECK(read_doubles(root, "/particles/000000/diameter_nm").values == diameter);
+    }
+
+    SECTION("an empty point set is written as 0 rows") {
+        CHECK(read_doubles(root, "/particles/000001/xyz").dimensions == std::vector<hsize_t>{0, 3});
+        CHECK(read_doubles(root, "/particles/000001/diameter_nm").dimensions == std::vector<hsize_t>{0});
+        h5::Handle group = open_object(root, "/particles/000001");
+        CHECK(read_attribute<std::uint64_t>(group.get(), "count", H5T_NATIVE_UINT64) == 0);
+    }
+
+    SECTION("the declared grid: attributes and the fields of two snapshots") {
+        h5::Handle grid = open_object(root, "/grids/responses");
+        CHECK(read_int(grid.get(), "nx") == 4);
+        CHECK(read_int(grid.get(), "ny") == 3);
+        CHECK(read_int(grid.get(), "nz") == 2);
+        CHECK(read_double(grid.get(), "dx_um") == 20.0);
+        CHECK(read_double(grid.get(), "dy_um") == 24.0);
+        CHECK(read_double(grid.get(), "dz_um") == 7.5);
+        CHECK(read_double(grid.get(), "origin_x_um") == 0.0);
+        CHECK(read_double(grid.get(), "origin_y_um") == 0.0);
+        CHECK(read_double(grid.get(), "origin_z_um") == kResponsesOriginZUm);
+        CHECK(read_string_attribute(grid.get(), "index_order") == "[z][y][x]");
+        CHECK(read_doubles(root, "/grids/responses/x_um").values == std::vector<double>{10.0, 30.0, 50.0, 70.0});
+        CHECK(read_doubles(root, "/grids/responses/z_um").values == std::vector<double>{13.75, 21.25});
+
+        const DoubleArray tnf = read_doubles(root, "/grids/responses/000000/tnf_alpha");
+        CHECK(tnf.dimensions == std::vector<hsize_t>{2, 3, 4});
+        CHECK(tnf.values == tnf0);
+        CHECK(read_doubles(root, "/grids/responses/000000/il10").values == il10);
+        CHECK(read_doubles(root, "/grids/responses/000001/tnf_alpha").values == tnf1);
+        CHECK_FALSE(object_exists(root, "/grids/responses/000001/il10"));
+        h5::Handle second = open_object(root, "/grids/responses/000001");
+        CHECK(read_double(second.get(), "time_s") == 3600.0);
+
+        h5::Handle dataset = open_object(root, "/grids/responses/000001/tnf_alpha");
+        CHECK(read_string_attribute(dataset.get(), "units") == "ng/mL");
+        h5::Handle properties(H5Dget_create_plist(dataset.get()), H5Pclose);
+        CHECK(H5Pget_layout(properties.get()) == H5D_CHUNKED);
+        CHECK(has_filter(dataset.get(), H5Z_FILTER_DEFLATE));
+        CHECK(has_filter(dataset.get(), H5Z_FILTER_SHUFFLE));
+    }
+
+    SECTION("XDMF: one temporal collection per point set and per declared grid") {
+        const std::string xmf = read_text(folder.path() / "cells.xmf");
+        for (const char* name : {"snapshots", "particles", "cells", "responses"}) {
+            INFO("collection " << name);
+            CHECK(xmf.find(std::string("<Grid Name=\"") + name +
+                           "\" GridType=\"Collection\" CollectionType=\"Temporal\">") != std::string::npos);
+        }
+        CHECK(xmf.find("<Grid Name=\"snapshots\"") < xmf.find("<Grid Name=\"particles\""));
+        // Main grid: unchanged, at the origin.
+        CHECK(xmf.find("TopologyType=\"3DCoRectMesh\" Dimensions=\"6 7 9\"") != std::string::npos);
+        CHECK(xmf.find("Format=\"XML\">0 0 0</DataItem>") != std::string::npos);
+        CHECK(xmf.find(">5 12 10</DataItem>") != std::string::npos);
+        // Declared grid: node dimensions nz+1 ny+1 nx+1, origin and spacing in Z Y X order.
+        CHECK(xmf.find("<Grid Name=\"responses_1\" GridType=\"Uniform\">") != std::string::npos);
+        CHECK(xmf.find("TopologyType=\"3DCoRectMesh\" Dimensions=\"3 4 5\"") != std::string::npos);
+        CHECK(xmf.find("Format=\"XML\">10 0 0</DataItem>") != std::string::npos);
+        CHECK(xmf.find(">7.5 24 20</DataItem>") != std::string::npos);
+        CHECK(xmf.find("<DataItem Dimensions=\"2 3 4\"") != std::string::npos);
+        // Point grids named after their snapshot; the empty particle set is left out.
+        CHECK(xmf.find("<Grid Name=\"cells_1\" GridType=\"Uniform\">") != std::string::npos);
+        CHECK(xmf.find("NumberOfElements=\"2\" NodesPerElement=\"1\"") != std::string::npos);
+        CHECK(xmf.find("<Grid Name=\"particles_0\"") != std::string::npos);
+        CHECK(xmf.find("<Grid Name=\"particles_1\"") == std::string::npos);
+        CHECK(xmf.find("NumberOfElements=\"0\"") == std::string::npos);
+
+        const std::set<std::string> objects = xdmf_references(xmf, root, "cells.h5");
+        CHECK(objects == std::set<std::string>{"/snapshots/000000/free",
+                                               "/static/layer",
+                                               "/particles/000000/xyz",
+                                               "/particles/000000/diameter_nm",
+                                               "/cells/000000/xyz",
+                                               "/cells/000000/type",
+                                               "/cells/000000/state",
+                                               "/cells/000000/internalised",
+                                               "/cells/000001/xyz",
+                                               "/cells/000001/type",
+                                               "/cells/000001/state",
+                                               "/cells/000001/internalised",
+                                               "/grids/responses/000000/tnf_alpha",
+                                               "/grids/responses/000000/il10",
+                                               "/grids/responses/000001/tnf_alpha"});
+    }
+}
+
+TEST_CASE("Recorder rejects undeclared grids and reserved point-set names with std::invalid_argument",
+          "[io][particles]") {
+    TempDir folder;
+    const fs::path output = folder.path() / "bad_sets.h5";
+    Recorder recorder(output, false, test_info(), test_grid());
+    const std::vector<double> field = gaussian_blob(1.0), sub(4 * 3 * 2, 1.0), xyz{1.0, 2.0, 3.0};
+    auto with_points = [&](const std::string& name) {
+        Snapshot snapshot;
+        snapshot.point_sets = {{name, PointSet{xyz, {}}}};
+        return snapshot;
+    };
+    auto with_grid = [&](const std::string& grid, std::span<const double> values) {
+        Snapshot snapshot;
+        snapshot.grid_fields = {{grid, {{"tnf_alpha", "ng/mL", values}}}};
+        return snapshot;
+    };
+
+    CHECK_THROWS_WITH(recorder.write_snapshot(with_grid("responses", sub)),
+                      Catch::Contains("grid 'responses' was not declared"));
+    recorder.declare_series("dose", {{"time_s", "s"}});
+    for (const char* reserved : {"grid", "grids", "scenario", "static", "snapshots", "snapshot", "summary"}) {
+        INFO("point set " << reserved);
+        CHECK_THROWS_WITH(recorder.write_snapshot(with_points(reserved)), Catch::Contains("reserved"));
+    }
+    CHECK_THROWS_WITH(recorder.write_snapshot(with_points("dose")), Catch::Contains("series group /dose"));
+    CHECK_THROWS_AS(recorder.write_snapshot(with_points("a/b")), std::invalid_argument);
+    CHECK_THROWS_AS(recorder.write_snapshot(with_points("")), std::invalid_argument);
+    {
+        Snapshot twice = with_points("cells");
+        twice.point_sets.push_back({"cells", PointSet{xyz, {}}});
+        CHECK_THROWS_WITH(recorder.write_snapshot(twice), Catch::Contains("given twice"));
+    }
+    {
+        Snapshot bad_attribute = with_points("cells");
+        bad_attribute.point_sets[0].points.attributes = {{"type", "1", field}};
+        CHECK_THROWS_WITH(recorder.write_snapshot(bad_attribute), Catch::Contains("point set 'cells'"));
+    }
+
+    CHECK_THROWS_AS(recorder.declare_grid("snapshots", responses_grid(), 0.0), std::invalid_argument);
+    CHECK_THROWS_AS(recorder.declare_grid("a/b", responses_grid(), 0.0), std::invalid_argument);
+    CHECK_THROWS_AS(recorder.declare_grid("responses", GridInfo{0, 3, 2, 20.0, 24.0, 7.5}, 0.0),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(recorder.declare_grid("responses", responses_grid(), std::nan("")), std::invalid_argument);
+    recorder.declare_grid("responses", responses_grid(), kResponsesOriginZUm);
+    CHECK_THROWS_WITH(recorder.declare_grid("responses", responses_grid(), 0.0),
+                      Catch::Contains("already declared"));
+    // Fields of the declared grid have its size, not the main grid's.
+    CHECK_THROWS_WITH(recorder.write_snapshot(with_grid("responses", field)),
+                      Catch::Contains("tnf_alpha") && Catch::Contains("grid 'responses'"));
+    CHECK_THROWS_WITH(recorder.write_snapshot(with_points("responses")), Catch::Contains("declared grid"));
+    {
+        Snapshot main_field_wrong_size;
+        main_field_wrong_size.fields = {{"free", "1", sub}};
+        CHECK_THROWS_AS(recorder.write_snapshot(main_field_wrong_size), std::invalid_argument);
+    }
+
+    // Nothing above was written; a valid snapshot is then number 000000.
+    Snapshot good = with_points("cells");
+    good.grid_fields = {{"responses", {{"tnf_alpha", "ng/mL", sub}}}};
+    recorder.write_snapshot(good);
+    // A point-set name in use cannot become a series group or a grid, nor the other way round.
+    CHECK_THROWS_WITH(recorder.declare_series("cells", {{"time_s", "s"}}), Catch::Contains("point set /cells"));
+    CHECK_THROWS_WITH(recorder.declare_grid("cells", responses_grid(), 0.0), Catch::Contains("point set"));
+    recorder.finish();
+    CHECK_THROWS_AS(recorder.declare_grid("late", responses_grid(), 0.0), std::logic_error);
+
+    REQUIRE(fs::exists(output));
+    CHECK_FALSE(fs::exists(folder.path() / "bad_sets.h5.part"));
+    h5::Handle file = open_file(output);
+    CHECK(read_int(file.get(), "complete") == 1);
+    CHECK(read_doubles(file.get(), "/snapshots/time_s").values == std::vector<double>{0.0});
+    CHECK(object_exists(file.get(), "/cells/000000/xyz"));
+    CHECK(object_exists(file.get(), "/grids/responses/000000/tnf_alpha"));
+    for (const char* absent :
+         {"/cells/000001", "/grids/responses/000001", "/snapshots/000001", "/dose/000000", "/snapshot", "/responses"}) {
+        INFO(absent);
+        CHECK_FALSE(object_exists(file.get(), absent));
+    }
+}
+
+namespace {
+
+// Prints, for each XDMF collection and time, what ParaView's XDMFReader reads: the reader lists
+// the grids of all collections by name ("cells_0", "responses_1", "snapshot_0", ...), so each
+// collection is selected through the names of its grids.
+constexpr const char* kParaViewProbe = R"(import sys
+from paraview import simple as pv
+reader = pv.XDMFReader(FileNames=[sys.argv[1]])
+reader.UpdatePipelineInformation()
+grids = [str(name) for name in list(reader.GetProperty("GridInfo") or [])[0::2]]
+times = list(reader.TimestepValues)
+for collection in sorted(set(name.rsplit("_", 1)[0] for name in grids)):
+    reader.GridStatus = [name for name in grids if name.rsplit("_", 1)[0] == collection]
+    reader.UpdatePipelineInformation()
+    for t in times:
+        reader.UpdatePipeline(t)
+        data = reader.GetDataInformation()
+        bounds = data.GetBounds()
+        arrays = sorted(list(reader.CellData.keys()) + list(reader.PointData.keys()))
+        print("grid %s t=%g points=%d cells=%d z=%g..%g arrays=%s" % (collection, t, data.GetNumberOfPoints(),
+              data.GetNumberOfCells(), bounds[4], bounds[5], ",".join(arrays)))
+print("probe done")
+)";
+
+std::string shell_quoted(const fs::path& path) {
+    std::string text = "'";
+    for (const char c : path.string()) text += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return text + "'";
+}
+
+int run_shell(const std::string& command) {
+    const int status = std::system(command.c_str());
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+TEST_CASE("Recorder output with cells and a declared grid reads in ParaView's XDMFReader", "[io][paraview]") {
+    // Reading needs no display (only rendering does: see tests/test_paraview.cpp).
+    if (run_shell("command -v pvbatch >/dev/null 2>&1") != 0) {
+        FAIL("pvbatch is not installed: install paraview and python3-paraview "
+             "(scripts/dev.sh deps --paraview, or apt-get install paraview python3-paraview)");
+    }
+    TempDir folder;
+    const fs::path output = folder.path() / "cells_pv.h5";
+    const std::vector<double> tnf0 = ramp(4 * 3 * 2, 0.0, 1.0), tnf1 = ramp(4 * 3 * 2, 5.0, 1.0);
+    const std::vector<double> xyz0{10.0, 20.0, 5.0, 30.0, 40.0, 12.5, 70.0, 60.0, 20.0}, type0{0.0, 1.0, 2.0};
+    const std::vector<double> xyz1{11.0, 21.0, 6.0, 31.0, 41.0, 13.5}, type1{0.0, 1.0};
+    {
+        // A run with cells and responses but no 3D fields on the main grid (and no static ones).
+        Recorder recorder(output, false, test_info(), test_grid());
+        recorder.declare_grid("responses", responses_grid(), kResponsesOriginZUm);
+        Snapshot snapshot;
+        snapshot.point_sets = {{"cells", PointSet{xyz0, {{"type", "1", type0}, {"state", "1", type0}}}},
+                               {"particles", PointSet{}}};
+        snapshot.grid_fields = {{"responses", {{"tnf_alpha", "ng/mL", tnf0}}}};
+        recorder.write_snapshot(snapshot);
+        snapshot.time_s = 3600.0;
+        snapshot.point_sets = {{"cells", PointSet{xyz1, {{"type", "1", type1}, {"state", "1", type1}}}},
+                               {"particles", PointSet{}}};
+        snapshot.grid_fields = {{"responses", {{"tnf_alpha", "ng/mL", tnf1}}}};
+        recorder.write_snapshot(snapshot);
+        recorder.finish();
+    }
+    const fs::path script = folder.path() / "probe.py";
+    std::ofstream(script) << kParaViewProbe;
+    const fs::path log = folder.path() / "probe.log";
+    int code = -1;
+    for (int attempt = 1; attempt <= 2 && code != 0; ++attempt) { // pvbatch aborts rarely: retry once
+        code = run_shell("env -u DISPLAY pvbatch " + shell_quoted(script) + " " +
+                         shell_quoted(folder.path() / "cells_pv.xmf") + " > " + shell_quoted(log) + " 2>&1");
+    }
+    const std::string text = read_text(log);
+    INFO("pvbatch output:\n" << text);
+    REQUIRE(code == 0);
+    REQUIRE(text.find("probe done") != std::string::npos);
+    // Main grid 8 x 6 x 5 cells (9 x 7 x 6 nodes) from z = 0 to 25 um, no arrays.
+    CHECK(text.find("grid snapshot t=0 points=378 cells=240 z=0..25 arrays=\n") != std::string::npos);
+    CHECK(text.find("grid snapshot t=3600 points=378 cells=240 z=0..25 arrays=\n") != std::string::npos);
+    // Cells: one vertex per point, at the written depths.
+    CHECK(text.find("grid cells t=0 points=3 cells=3 z=5..20 arrays=state,type\n") != std::string::npos);
+    CHECK(text.find("grid cells t=3600 points=2 cells=2 z=6..13.5 arrays=state,type\n") != std::string::npos);
+    // Responses: 4 x 3 x 2 cells (5 x 4 x 3 nodes) from z = 10 to 25 um, below the surface.
+    CHECK(text.find("grid responses t=0 points=60 cells=24 z=10..25 arrays=tnf_alpha\n") != std::string::npos);
+    CHECK(text.find("grid responses t=3600 points=60 cells=24 z=10..25 arrays=tnf_alpha\n") != std::string::npos);
+    // Always-empty particles: no collection at all.
+    CHECK(text.find("grid particles") == std::string::npos);
 }

@@ -18,7 +18,7 @@ const std::string kDefaultScenario = std::string(EXODERM_SOURCE_DIR) + "/scenari
 
 // A coarser, shorter default scenario keeps the suite fast; the physics is the same.
 std::vector<std::string> quick(std::vector<std::string> extra = {}) {
-    std::vector<std::string> o{"domain.dx=20 um", "domain.dz=5 um", "time.end=4 h",
+    std::vector<std::string> o{"cells.enabled=false", "domain.dx=20 um", "domain.dz=5 um", "time.end=4 h",
                                "time.outputs=[\"0 h\", \"1 h\", \"2 h\", \"4 h\"]"};
     o.insert(o.end(), extra.begin(), extra.end());
     return o;
@@ -28,8 +28,11 @@ struct Recorded : RunObserver {
     std::vector<TransportMetrics> at_outputs;
     std::vector<double> step_balance_errors;
     std::vector<double> final_free;
-    void on_step(const Transport& t) override { step_balance_errors.push_back(measure(t).dose.balance_error_rel()); }
-    void on_output(std::size_t, const Transport& t) override {
+    void on_step(const RunView& run) override {
+        step_balance_errors.push_back(measure(run.transport).dose.balance_error_rel());
+    }
+    void on_output(std::size_t, const RunView& run) override {
+        const Transport& t = run.transport;
         at_outputs.push_back(measure(t));
         final_free.assign(t.tissue().grid().size(), 0.0);
         t.total_free(final_free);

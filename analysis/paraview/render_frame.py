@@ -165,11 +165,12 @@ def main(argv):
 
     reader = pv.XDMFReader(FileNames=[os.path.abspath(args.xmf)])
     reader.UpdatePipelineInformation()
-    # Particle-mode results also hold point grids ("particles_*", docs/output-format.md): this
-    # script draws the fields only.
+    # Results also hold point grids ("particles_*", "cells_*") and the response grid
+    # ("responses_*", docs/output-format.md): this script draws the vesicle fields of the main
+    # grid only ("snapshot_*" steps, or "static" in a file without snapshots).
     grid_info = list(reader.GetProperty("GridInfo") or [])
     grids = grid_info[0::2]
-    field_grids = [name for name in grids if not str(name).startswith("particles")]
+    field_grids = [name for name in grids if str(name).startswith(("snapshot", "static"))]
     if grids and len(field_grids) < len(grids):
         reader.GridStatus = field_grids
         reader.UpdatePipelineInformation()

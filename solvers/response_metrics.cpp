@@ -1,0 +1,79 @@
+#include "solvers/response_metrics.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace exoderm {
+
+namespace {
+constexpr double kDay = 86400.0;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double interpolate_at(const std::vector<ResponseSample>& s, double t, double ResponseReadout::*member) {
+    for (std::size_t i = 1; i < s.size(); ++i)
+        if (s[i].time_s >= t && s[i - 1].time_s <= t) {
+            const double span = s[i].time_s - s[i - 1].time_s;
+            const double w = span > 0.0 ? (t - s[i - 1].time_s) / span : 1.0;
+            return (1.0 - w) * s[i - 1].readout.*member + w * s[i].readout.*member;
+        }
+    return kNaN;
+}
+
+double area(const std::vector<ResponseSample>& s, double ResponseReadout::*member) {
+    double sum = 0.0;
+    for (std::size_t i = 1; i < s.size(); ++i)
+        sum += 0.5 * (s[i].readout.*member + s[i - 1].readout.*member) * (s[i].time_s - s[i - 1].time_s);
+    return sum / kDay;
+}
+} // namespace
+
+ResponseSummary summarise(const std::vector<ResponseSample>& s) {
+    ResponseSummary out;
+    if (s.empty()) return out;
+    const auto& last = s.back().readout;
+    out.collagen1_ng = last.collagen1_ng;
+    out.collagen3_ng = last.collagen3_ng;
+    out.collagen3_to_1 = last.collagen1_ng > 0.0 ? last.collagen3_ng / last.collagen1_ng : kNaN;
+    out.tnf_auc_ng_per_ml_day = area(s, &ResponseReadout::tnf_ng_per_ml);
+    out.il10_auc_ng_per_ml_day = area(s, &ResponseReadout::il10_ng_per_ml);
+    std::size_t peak = 0;
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s[i].readout.tnf_ng_per_ml > s[peak].readout.tnf_ng_per_ml) peak = i;
+    out.tnf_peak_ng_per_ml = s[peak].readout.tnf_ng_per_ml;
+    // Resolution: the first time after the peak when TNF-alpha has fallen below 10 % of its
+    // peak height above the level it settles at (its value at the end of the run); macrophages
+    // never vanish in Waugh-Sherratt, so TNF-alpha itself never falls to 10 % of its peak.
+    out.tnf_below_10pct_day = kNaN;
+    const double floor_level = s.back().readout.tnf_ng_per_ml;
+    const double threshold = floor_level + 0.1 * (out.tnf_peak_ng_per_ml - floor_level);
+    if (out.tnf_peak_ng_per_ml > floor_level)
+        for (std::size_t i = peak + 1; i < s.size(); ++i)
+            if (s[i].readout.tnf_ng_per_ml <= threshold) {
+                // Linear crossing between the samples.
+                const double a = s[i - 1].readout.tnf_ng_per_ml, b = s[i].readout.tnf_ng_per_ml;
+                const double w = a > b ? (a - threshold) / (a - b) : 1.0;
+                out.tnf_below_10pct_day = (s[i - 1].time_s + w * (s[i].time_s - s[i - 1].time_s)) / kDay;
+                break;
+            }
+    out.repair_fraction_day3 = interpolate_at(s, 3 * kDay, &ResponseReadout::repair_fraction);
+    out.repair_fraction_day7 = interpolate_at(s, 7 * kDay, &ResponseReadout::repair_fraction);
+    return out;
+}
+
+std::vector<FoldChange> fold_changes(const ResponseSummary& e, const ResponseSummary& c) {
+    const auto fold = [](std::string name, double a, double b, std::string units) {
+        const double ratio = (b != 0.0 && std::isfinite(a) && std::isfinite(b)) ? a / b : kNaN;
+        return FoldChange{std::move(name), a, b, ratio, std::move(units)};
+    };
+    return {fold("new_collagen_I", e.collagen1_ng, c.collagen1_ng, "ng"),
+            fold("new_collagen_III", e.collagen3_ng, c.collagen3_ng, "ng"),
+            fold("collagen_III_to_I", e.collagen3_to_1, c.collagen3_to_1, "1"),
+            fold("tnf_auc", e.tnf_auc_ng_per_ml_day, c.tnf_auc_ng_per_ml_day, "ng/mL d"),
+            fold("tnf_peak", e.tnf_peak_ng_per_ml, c.tnf_peak_ng_per_ml, "ng/mL"),
+            fold("il10_auc", e.il10_auc_ng_per_ml_day, c.il10_auc_ng_per_ml_day, "ng/mL d"),
+            fold("repair_fraction_day3", e.repair_fraction_day3, c.repair_fraction_day3, "1"),
+            fold("repair_fraction_day7", e.repair_fraction_day7, c.repair_fraction_day7, "1"),
+            fold("tnf_below_10pct_of_peak", e.tnf_below_10pct_day, c.tnf_below_10pct_day, "d")};
+}
+
+} // namespace exoderm
