@@ -67,9 +67,9 @@ private:
     std::vector<ResponseSample> samples_;
 };
 
-std::string number_text(double v) {
+std::string number_text(double v, const char* format = "%.4g") {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
+    std::snprintf(buf, sizeof buf, format, v);
     return buf;
 }
 
@@ -190,17 +190,26 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     std::snprintf(buf, sizeof buf, "  dose balance error (worst over the run): %.2e of the applied dose\n",
                   run_recorder.worst_balance_error());
     out << buf;
-    const auto& p = m.penetration;
-    std::snprintf(buf, sizeof buf,
-                  "in tissue: stratum corneum %s, viable epidermis %s, dermis %s of the applied dose\n",
-                  percent(p.fraction_of_dose[0], 1).c_str(), percent(p.fraction_of_dose[1], 1).c_str(),
-                  percent(p.fraction_of_dose[2], 1).c_str());
-    out << buf;
-    std::snprintf(buf, sizeof buf,
-                  "penetration: 90 %% of the vesicles in tissue lie above %.1f um; free C reaches 1 %% of the "
-                  "applied concentration down to %.1f um\n",
-                  p.depth90_um, p.depth_1pct_um);
-    out << buf;
+    // Where the vesicles are: at the end, and at the end of the fine transport phase (after
+    // that, what is left in tissue is only a remainder that is being cleared).
+    const auto where = [&](const TransportMetrics& at, double t_s) {
+        const auto& p = at.penetration;
+        const bool in_days = t_s >= 3 * 86400.0;
+        char when[32];
+        std::snprintf(when, sizeof when, "%g %s", in_days ? t_s / 86400.0 : t_s / 3600.0, in_days ? "d" : "h");
+        std::snprintf(buf, sizeof buf,
+                      "at %s in tissue: stratum corneum %s, viable epidermis %s, dermis %s of the applied dose\n",
+                      when, percent(p.fraction_of_dose[0], 1).c_str(), percent(p.fraction_of_dose[1], 1).c_str(),
+                      percent(p.fraction_of_dose[2], 1).c_str());
+        out << buf;
+        std::snprintf(buf, sizeof buf,
+                      "  penetration: 90 %% of the vesicles in tissue lie above %.1f um; free C reaches 1 %% of the "
+                      "applied concentration down to %.1f um\n",
+                      p.depth90_um, p.depth_1pct_um);
+        out << buf;
+    };
+    if (run_recorder.early_time_s() < s.time.end_s) where(run_recorder.early(), run_recorder.early_time_s());
+    where(m, s.time.end_s);
     if (!folds.empty()) {
         out << "responses at the end, with EVs against the vehicle control (same seed, no EVs):\n";
         char line[200];
@@ -209,7 +218,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         out << line;
         for (const auto& f : folds) {
             std::snprintf(line, sizeof line, "  %-26s %12s %12s %10s  %s\n", f.name.c_str(),
-                          number_text(f.with_evs).c_str(), number_text(f.control).c_str(), number_text(f.ratio).c_str(),
+                          number_text(f.with_evs).c_str(), number_text(f.control).c_str(), number_text(f.ratio, "%.4f").c_str(),
                           f.units.c_str());
             out << line;
         }

@@ -135,6 +135,10 @@ void RunRecorder::on_step(const RunView& run) {
 void RunRecorder::on_output(std::size_t, const RunView& run) {
     append_series(run);
     append_responses(run);
+    if (run.time_s <= scenario_.time.fine_until_s) {
+        early_ = last_;
+        early_time_s_ = run.time_s;
+    }
     const Transport& t = run.transport;
     Snapshot snap;
     snap.time_s = run.time_s;

@@ -18,6 +18,9 @@ public:
     // Writes the end-of-run summary attributes (the last measured metrics).
     void write_summary(double wall_time_s);
     const TransportMetrics& last() const { return last_; }
+    // Metrics at the last output time within the fine transport phase (time.fine_until).
+    const TransportMetrics& early() const { return early_; }
+    double early_time_s() const { return early_time_s_; }
     double worst_balance_error() const { return worst_balance_error_; }
     // The response series (empty without cells), for summaries and fold changes.
     const std::vector<ResponseSample>& responses() const { return responses_; }
@@ -33,6 +36,8 @@ private:
     const Scenario& scenario_;
     std::vector<double> free_, bound_;
     TransportMetrics last_;
+    TransportMetrics early_;
+    double early_time_s_ = 0.0;
     double last_series_time_s_ = -1.0;
     double worst_balance_error_ = 0.0;
     std::vector<ResponseSample> responses_;

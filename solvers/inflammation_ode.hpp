@@ -34,10 +34,11 @@ struct InflammationState {
 
 // Published values, Waugh & Sherratt 2006 / BioModels BIOMD0000000680 (MODEL.md section 6):
 // k1 0.05, k2 0.693, k3 0.002, k4 0.07, d1 0.2, d2 9.1. alpha = 0.8 chronic (diabetic),
-// alpha = 0.5 resolving. These will later be exposed as scenario keys.
+// alpha = 0.5 resolving. The spatial model reads the same values from the scenario (responses.*);
+// this well-mixed form is the reference it is tested against.
 WaughSherrattParameters waugh_sherratt_published(double alpha);
 
-// Published initial state (200, 200, 6). Also to become scenario keys later.
+// Published initial state (200, 200, 6) (scenario keys responses.initial_*).
 InflammationState waugh_sherratt_initial();
 
 // Macrophage recruitment rate K(T).
