@@ -34,39 +34,6 @@ private:
     double offset_s_;
 };
 
-// The vehicle control's responses, as the series /control_responses.
-class ControlRecorder : public RunObserver {
-public:
-    explicit ControlRecorder(Recorder& recorder) : recorder_(recorder) {
-        recorder_.declare_series("control_responses", {{"time_s", "s"},
-                                                       {"inflammatory_macrophages", "cells"},
-                                                       {"repair_macrophages", "cells"},
-                                                       {"repair_fraction", "1"},
-                                                       {"tgf_beta", "ng/mL"},
-                                                       {"tnf_alpha", "ng/mL"},
-                                                       {"il10", "ng/mL"},
-                                                       {"new_collagen_I", "ng"},
-                                                       {"new_collagen_III", "ng"}});
-    }
-    void on_step(const RunView& run) override {
-        if (run.responses_advanced) add(run);
-    }
-    void on_output(std::size_t, const RunView& run) override { add(run); }
-    const std::vector<ResponseSample>& samples() const { return samples_; }
-
-private:
-    void add(const RunView& run) {
-        if (!run.cells || (!samples_.empty() && samples_.back().time_s == run.time_s)) return;
-        const ResponseReadout r = run.cells->readout();
-        samples_.push_back({run.time_s, r});
-        const double row[] = {run.time_s,      r.inflammatory,    r.repair,       r.repair_fraction, r.tgf_beta_ng_per_ml,
-                              r.tnf_ng_per_ml, r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
-        recorder_.append_series("control_responses", row);
-    }
-    Recorder& recorder_;
-    std::vector<ResponseSample> samples_;
-};
-
 std::string number_text(double v, const char* format = "%.4g") {
     char buf[32];
     std::snprintf(buf, sizeof buf, format, v);
@@ -143,7 +110,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         control.product.concentration_per_um3 = 0.0;
         control.responses.vehicle_control = false;
         Simulation control_simulation(control);
-        ControlRecorder control_recorder(recorder);
+        ResponseRecorder control_recorder(recorder, "control_responses");
         ProgressObserver control_observer(control_recorder, bar, s.time.end_s);
         control_simulation.run(control_observer);
         folds = fold_changes(summarise(run_recorder.responses()), summarise(control_recorder.samples()));

@@ -416,6 +416,28 @@ std::vector<double> cell_centres_um(int count, double spacing_um, double origin_
     return centres;
 }
 
+// Shape, spacing and cell-centre coordinates of a uniform grid, as attributes and datasets of
+// its group (the main /grid, and each declared /grids/<name> with its origin).
+void write_grid_description(Writer& w, hid_t g, const GridInfo& grid, double origin_z_um, bool with_origin,
+                            const std::string& what) {
+    w.attribute_int(g, "nx", grid.nx, what);
+    w.attribute_int(g, "ny", grid.ny, what);
+    w.attribute_int(g, "nz", grid.nz, what);
+    w.attribute_double(g, "dx_um", grid.dx_um, what);
+    w.attribute_double(g, "dy_um", grid.dy_um, what);
+    w.attribute_double(g, "dz_um", grid.dz_um, what);
+    if (with_origin) {
+        w.attribute_double(g, "origin_x_um", 0.0, what);
+        w.attribute_double(g, "origin_y_um", 0.0, what);
+        w.attribute_double(g, "origin_z_um", origin_z_um, what);
+    }
+    w.attribute_string(g, "units", "um", what);
+    w.attribute_string(g, "index_order", "[z][y][x]", what);
+    w.vector_dataset(g, "x_um", cell_centres_um(grid.nx, grid.dx_um), "um", what);
+    w.vector_dataset(g, "y_um", cell_centres_um(grid.ny, grid.dy_um), "um", what);
+    w.vector_dataset(g, "z_um", cell_centres_um(grid.nz, grid.dz_um, origin_z_um), "um", what);
+}
+
 } // namespace
 
 // ---- Impl -------------------------------------------------------------------------------------
@@ -562,19 +584,9 @@ void Recorder::Impl::create_file(const RunInfo& info) {
         const std::string what = "cannot write " + in_file("/grid");
         h5::Handle grid_group = w.create_group(root, "grid", what);
         const hid_t g = grid_group.get();
-        w.attribute_int(g, "nx", grid.nx, what);
-        w.attribute_int(g, "ny", grid.ny, what);
-        w.attribute_int(g, "nz", grid.nz, what);
-        w.attribute_double(g, "dx_um", grid.dx_um, what);
-        w.attribute_double(g, "dy_um", grid.dy_um, what);
-        w.attribute_double(g, "dz_um", grid.dz_um, what);
-        w.attribute_string(g, "units", "um", what);
-        w.attribute_string(g, "index_order", "[z][y][x]", what);
+        write_grid_description(w, g, grid, 0.0, false, what);
         w.attribute_string(g, "z_axis", "depth into the skin: z = 0 at the skin surface, increasing downwards",
                            what);
-        w.vector_dataset(g, "x_um", cell_centres_um(grid.nx, grid.dx_um), "um", what);
-        w.vector_dataset(g, "y_um", cell_centres_um(grid.ny, grid.dy_um), "um", what);
-        w.vector_dataset(g, "z_um", cell_centres_um(grid.nz, grid.dz_um), "um", what);
         w.close(grid_group, what);
     }
     static_group = w.create_group(root, "static", "cannot create " + in_file("/static"));
@@ -698,20 +710,7 @@ void Recorder::declare_grid(const std::string& name, const GridInfo& grid, doubl
         const std::string what = "cannot write " + impl_->in_file("/grids/" + name);
         h5::Handle group = w.create_group(impl_->grids_group.get(), name, what);
         const hid_t g = group.get();
-        w.attribute_int(g, "nx", grid.nx, what);
-        w.attribute_int(g, "ny", grid.ny, what);
-        w.attribute_int(g, "nz", grid.nz, what);
-        w.attribute_double(g, "dx_um", grid.dx_um, what);
-        w.attribute_double(g, "dy_um", grid.dy_um, what);
-        w.attribute_double(g, "dz_um", grid.dz_um, what);
-        w.attribute_double(g, "origin_x_um", 0.0, what);
-        w.attribute_double(g, "origin_y_um", 0.0, what);
-        w.attribute_double(g, "origin_z_um", origin_z_um, what);
-        w.attribute_string(g, "units", "um", what);
-        w.attribute_string(g, "index_order", "[z][y][x]", what);
-        w.vector_dataset(g, "x_um", cell_centres_um(grid.nx, grid.dx_um), "um", what);
-        w.vector_dataset(g, "y_um", cell_centres_um(grid.ny, grid.dy_um), "um", what);
-        w.vector_dataset(g, "z_um", cell_centres_um(grid.nz, grid.dz_um, origin_z_um), "um", what);
+        write_grid_description(w, g, grid, origin_z_um, true, what);
         const std::size_t collection = impl_->grid_collections.size();
         impl_->grid_collections.push_back({name, grid, origin_z_um, {}});
         impl_->grids.emplace(name, Impl::DeclaredGrid{grid, std::move(group), collection});

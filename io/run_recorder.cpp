@@ -61,7 +61,7 @@ RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Sim
     recorder_.declare_series("penetration", kPenetrationColumns);
     if (const CellModel* cells = simulation.cells()) {
         recorder_.declare_series("cell_uptake", cell_columns());
-        recorder_.declare_series("responses", kResponseColumns);
+        responses_.emplace(recorder_, "responses");
         const Grid& rg = cells->responses().grid();
         recorder_.declare_grid("responses", {rg.nx, rg.ny, rg.nz, rg.dx_um, rg.dy_um, rg.dz_um},
                                cells->responses().origin_z_um());
@@ -115,13 +115,22 @@ void RunRecorder::append_series(const RunView& run) {
     }
 }
 
-void RunRecorder::append_responses(const RunView& run) {
-    if (!run.cells || (!responses_.empty() && responses_.back().time_s == run.time_s)) return;
+ResponseSeries::ResponseSeries(Recorder& recorder, std::string group) : recorder_(recorder), group_(std::move(group)) {
+    recorder_.declare_series(group_, kResponseColumns);
+}
+
+void ResponseSeries::add(const RunView& run) {
+    if (!run.cells || (!samples_.empty() && samples_.back().time_s == run.time_s)) return;
     const ResponseReadout r = run.cells->readout();
-    responses_.push_back({run.time_s, r});
+    samples_.push_back({run.time_s, r});
     const double row[] = {run.time_s,          r.inflammatory,  r.repair,        r.repair_fraction, r.tgf_beta_ng_per_ml,
                           r.tnf_ng_per_ml,     r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
-    recorder_.append_series("responses", row);
+    recorder_.append_series(group_, row);
+}
+
+const std::vector<ResponseSample>& RunRecorder::responses() const {
+    static const std::vector<ResponseSample> none;
+    return responses_ ? responses_->samples() : none;
 }
 
 void RunRecorder::on_step(const RunView& run) {
@@ -129,12 +138,12 @@ void RunRecorder::on_step(const RunView& run) {
     // every output time gets one).
     const bool daily = std::fmod(run.time_s, 86400.0) < 1.0;
     if (run.transport_active || daily) append_series(run);
-    if (run.responses_advanced) append_responses(run);
+    if (run.responses_advanced && responses_) responses_->add(run);
 }
 
 void RunRecorder::on_output(std::size_t, const RunView& run) {
     append_series(run);
-    append_responses(run);
+    if (responses_) responses_->add(run);
     if (run.time_s <= scenario_.time.fine_until_s) {
         early_ = last_;
         early_time_s_ = run.time_s;
@@ -236,7 +245,7 @@ void RunRecorder::write_summary(double wall_time_s) {
     recorder_.write_summary("fraction_dermis", p.fraction_of_dose[2], "1");
     recorder_.write_summary("depth90_um", p.depth90_um, "um");
     recorder_.write_summary("depth_1pct_um", p.depth_1pct_um, "um");
-    if (!responses_.empty()) {
+    if (!responses().empty()) {
         for (int t = 0; t < kCellTypeCount; ++t) {
             const std::string type(kCellTypeKeys[t]);
             recorder_.write_summary(type + "_internalised", d.internalised[t], "particles");
@@ -244,16 +253,7 @@ void RunRecorder::write_summary(double wall_time_s) {
             recorder_.write_summary(type + "_digested", d.digested_in_cells[t], "particles");
             recorder_.write_summary(type + "_reached_fraction", reached_[t], "1");
         }
-        const ResponseSummary r = summarise(responses_);
-        recorder_.write_summary("new_collagen_I", r.collagen1_ng, "ng");
-        recorder_.write_summary("new_collagen_III", r.collagen3_ng, "ng");
-        recorder_.write_summary("collagen_III_to_I", r.collagen3_to_1, "1");
-        recorder_.write_summary("tnf_auc", r.tnf_auc_ng_per_ml_day, "ng/mL d");
-        recorder_.write_summary("tnf_peak", r.tnf_peak_ng_per_ml, "ng/mL");
-        recorder_.write_summary("tnf_below_10pct_of_peak", r.tnf_below_10pct_day, "d");
-        recorder_.write_summary("il10_auc", r.il10_auc_ng_per_ml_day, "ng/mL d");
-        recorder_.write_summary("repair_fraction_day3", r.repair_fraction_day3, "1");
-        recorder_.write_summary("repair_fraction_day7", r.repair_fraction_day7, "1");
+        for (const auto& r : readout_table(summarise(responses()))) recorder_.write_summary(r.name, r.value, r.units);
     }
     recorder_.write_summary("wall_time_s", wall_time_s, "s");
 }

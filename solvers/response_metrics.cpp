@@ -60,20 +60,27 @@ ResponseSummary summarise(const std::vector<ResponseSample>& s) {
     return out;
 }
 
+std::vector<NamedValue> readout_table(const ResponseSummary& r) {
+    return {{"new_collagen_I", r.collagen1_ng, "ng"},
+            {"new_collagen_III", r.collagen3_ng, "ng"},
+            {"collagen_III_to_I", r.collagen3_to_1, "1"},
+            {"tnf_auc", r.tnf_auc_ng_per_ml_day, "ng/mL d"},
+            {"tnf_peak", r.tnf_peak_ng_per_ml, "ng/mL"},
+            {"il10_auc", r.il10_auc_ng_per_ml_day, "ng/mL d"},
+            {"repair_fraction_day3", r.repair_fraction_day3, "1"},
+            {"repair_fraction_day7", r.repair_fraction_day7, "1"},
+            {"tnf_below_10pct_of_peak", r.tnf_below_10pct_day, "d"}};
+}
+
 std::vector<FoldChange> fold_changes(const ResponseSummary& e, const ResponseSummary& c) {
-    const auto fold = [](std::string name, double a, double b, std::string units) {
+    const auto with_evs = readout_table(e), control = readout_table(c);
+    std::vector<FoldChange> out;
+    for (std::size_t i = 0; i < with_evs.size(); ++i) {
+        const double a = with_evs[i].value, b = control[i].value;
         const double ratio = (b != 0.0 && std::isfinite(a) && std::isfinite(b)) ? a / b : kNaN;
-        return FoldChange{std::move(name), a, b, ratio, std::move(units)};
-    };
-    return {fold("new_collagen_I", e.collagen1_ng, c.collagen1_ng, "ng"),
-            fold("new_collagen_III", e.collagen3_ng, c.collagen3_ng, "ng"),
-            fold("collagen_III_to_I", e.collagen3_to_1, c.collagen3_to_1, "1"),
-            fold("tnf_auc", e.tnf_auc_ng_per_ml_day, c.tnf_auc_ng_per_ml_day, "ng/mL d"),
-            fold("tnf_peak", e.tnf_peak_ng_per_ml, c.tnf_peak_ng_per_ml, "ng/mL"),
-            fold("il10_auc", e.il10_auc_ng_per_ml_day, c.il10_auc_ng_per_ml_day, "ng/mL d"),
-            fold("repair_fraction_day3", e.repair_fraction_day3, c.repair_fraction_day3, "1"),
-            fold("repair_fraction_day7", e.repair_fraction_day7, c.repair_fraction_day7, "1"),
-            fold("tnf_below_10pct_of_peak", e.tnf_below_10pct_day, c.tnf_below_10pct_day, "d")};
+        out.push_back({with_evs[i].name, a, b, ratio, with_evs[i].units});
+    }
+    return out;
 }
 
 } // namespace exoderm

@@ -31,6 +31,14 @@ struct ResponseSummary {
 // Summary of a series sampled in time order (trapezoidal areas, linear interpolation).
 ResponseSummary summarise(const std::vector<ResponseSample>& series);
 
+// The summary as named values with units (the order of the printed and stored tables).
+struct NamedValue {
+    std::string name;
+    double value = 0.0;
+    std::string units;
+};
+std::vector<NamedValue> readout_table(const ResponseSummary& summary);
+
 struct FoldChange {
     std::string name;
     double with_evs = 0.0;
