@@ -105,24 +105,26 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     simulation.run(observer);
     // The matched vehicle control: the same scenario and seed without EVs.
     std::vector<FoldChange> folds;
+    std::vector<NamedValue> against_control;
     if (with_control) {
-        Scenario control = s;
-        control.product.concentration_per_um3 = 0.0;
-        control.responses.vehicle_control = false;
+        const Scenario control = vehicle_control_of(s);
         Simulation control_simulation(control);
-        ResponseRecorder control_recorder(recorder, "control_responses");
+        ResponseRecorder control_recorder(recorder, control, "control_responses");
         ProgressObserver control_observer(control_recorder, bar, s.time.end_s);
         control_simulation.run(control_observer);
-        folds = fold_changes(summarise(run_recorder.responses()), summarise(control_recorder.samples()));
-        write_fold_changes(recorder, folds);
+        const auto& run_responses = run_recorder.tracker().responses();
+        const auto& control_responses = control_recorder.tracker().responses();
+        folds = fold_changes(summarise(run_responses), summarise(control_responses));
+        against_control = control_summary(run_responses, control_responses);
     }
     bar.finish();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    run_recorder.write_summary(wall);
+    run_recorder.write_summary(wall, against_control);
     recorder.finish();
     if (options.quiet) return;
 
-    const auto& m = run_recorder.last();
+    const RunTracker& tracked = run_recorder.tracker();
+    const auto& m = tracked.last();
     const auto& d = m.dose;
     std::ostringstream out;
     out << "exoderm " << kVersion << " (" << kGitCommit << "): " << s.name << "\n";
@@ -141,7 +143,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     out << amount_line("delivered through channels", d.delivered, d.applied);
     if (const CellModel* cells = simulation.cells()) {
         const auto counts = cells->counts();
-        const auto& reached = run_recorder.reached();
+        const auto& reached = tracked.reached();
         for (int t = 0; t < kCellTypeCount; ++t) {
             const std::string type(kCellTypeKeys[t]);
             out << amount_line((type + ": on surface").c_str(), d.on_cells[t], d.applied);
@@ -155,7 +157,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     }
     char buf[256];
     std::snprintf(buf, sizeof buf, "  dose balance error (worst over the run): %.2e of the applied dose\n",
-                  run_recorder.worst_balance_error());
+                  tracked.worst_balance_error());
     out << buf;
     // Where the vesicles are: at the end, and at the end of the fine transport phase (after
     // that, what is left in tissue is only a remainder that is being cleared).
@@ -175,7 +177,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
                       p.depth90_um, p.depth_1pct_um);
         out << buf;
     };
-    if (run_recorder.early_time_s() < s.time.end_s) where(run_recorder.early(), run_recorder.early_time_s());
+    if (tracked.early_time_s() < s.time.end_s) where(tracked.early(), tracked.early_time_s());
     where(m, s.time.end_s);
     if (!folds.empty()) {
         out << "responses at the end, with EVs against the vehicle control (same seed, no EVs):\n";
@@ -189,8 +191,8 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
                           f.units.c_str());
             out << line;
         }
-    } else if (!run_recorder.responses().empty()) {
-        const ResponseSummary r = summarise(run_recorder.responses());
+    } else if (!tracked.responses().empty()) {
+        const ResponseSummary r = summarise(tracked.responses());
         out << "responses: new collagen I " << number_text(r.collagen1_ng) << " ng, III " << number_text(r.collagen3_ng)
             << " ng; TNF-alpha AUC " << number_text(r.tnf_auc_ng_per_ml_day) << " ng/mL d; repair fraction day 3 "
             << number_text(r.repair_fraction_day3) << ", day 7 " << number_text(r.repair_fraction_day7) << "\n";

@@ -55,13 +55,13 @@ const std::vector<SeriesColumn> kResponseColumns{
 } // namespace
 
 RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Simulation& simulation)
-    : recorder_(recorder), scenario_(scenario), free_(simulation.tissue().grid().size()),
-      bound_(simulation.tissue().grid().size()) {
+    : recorder_(recorder), scenario_(scenario), tracker_(scenario), with_cells_(simulation.cells() != nullptr),
+      free_(simulation.tissue().grid().size()), bound_(simulation.tissue().grid().size()) {
     recorder_.declare_series("dose", kDoseColumns);
     recorder_.declare_series("penetration", kPenetrationColumns);
     if (const CellModel* cells = simulation.cells()) {
         recorder_.declare_series("cell_uptake", cell_columns());
-        responses_.emplace(recorder_, "responses");
+        recorder_.declare_series("responses", kResponseColumns);
         const Grid& rg = cells->responses().grid();
         recorder_.declare_grid("responses", {rg.nx, rg.ny, rg.nz, rg.dx_um, rg.dy_um, rg.dz_um},
                                cells->responses().origin_z_um());
@@ -75,13 +75,19 @@ RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Sim
     if (scenario.output.write_fields) recorder_.write_static_field({"layer", "1", layer});
 }
 
-void RunRecorder::append_series(const RunView& run) {
-    if (run.time_s == last_series_time_s_) return;
-    last_series_time_s_ = run.time_s;
-    last_ = measure_run(run);
-    const auto& d = last_.dose;
-    const auto& p = last_.penetration;
-    worst_balance_error_ = std::max(worst_balance_error_, d.balance_error_rel());
+static void append_response_row(Recorder& recorder, const std::string& group, const ResponseSample& sample) {
+    const ResponseReadout& r = sample.readout;
+    const double row[] = {sample.time_s,   r.inflammatory,   r.repair,       r.repair_fraction, r.tgf_beta_ng_per_ml,
+                          r.tnf_ng_per_ml, r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
+    recorder.append_series(group, row);
+}
+
+void RunRecorder::write_rows(const RunView& run) {
+    if (tracker_.sampled_responses_now()) append_response_row(recorder_, "responses", tracker_.responses().back());
+    if (!tracker_.measured_now()) return;
+    const auto& m = tracker_.last();
+    const auto& d = m.dose;
+    const auto& p = m.penetration;
     double on_cells = 0.0, internalised = 0.0, digested = 0.0;
     for (int t = 0; t < kCellTypeCount; ++t) {
         on_cells += d.on_cells[t];
@@ -97,57 +103,32 @@ void RunRecorder::append_series(const RunView& run) {
                                       p.fraction_of_dose[2],
                                       p.depth90_um,
                                       p.depth_1pct_um,
-                                      last_.mouth_concentration_per_um3,
-                                      last_.open_half_width_um};
+                                      m.mouth_concentration_per_um3,
+                                      m.open_half_width_um};
     recorder_.append_series("penetration", penetration_row);
-    if (run.cells) {
-        reached_ = run.cells->reached_fraction();
-        const auto counts = run.cells->counts();
+    if (with_cells_) {
+        const auto& counts = tracker_.cell_counts();
+        const auto& reached = tracker_.reached();
         std::vector<double> row{run.time_s};
         for (int t = 0; t < kCellTypeCount; ++t) {
             row.push_back(static_cast<double>(counts[t]));
             row.push_back(d.on_cells[t]);
             row.push_back(d.internalised[t]);
             row.push_back(d.digested_in_cells[t]);
-            row.push_back(reached_[t]);
+            row.push_back(reached[t]);
         }
         recorder_.append_series("cell_uptake", row);
     }
 }
 
-ResponseSeries::ResponseSeries(Recorder& recorder, std::string group) : recorder_(recorder), group_(std::move(group)) {
-    recorder_.declare_series(group_, kResponseColumns);
-}
-
-void ResponseSeries::add(const RunView& run) {
-    if (!run.cells || (!samples_.empty() && samples_.back().time_s == run.time_s)) return;
-    const ResponseReadout r = run.cells->readout();
-    samples_.push_back({run.time_s, r});
-    const double row[] = {run.time_s,          r.inflammatory,  r.repair,        r.repair_fraction, r.tgf_beta_ng_per_ml,
-                          r.tnf_ng_per_ml,     r.il10_ng_per_ml, r.collagen1_ng, r.collagen3_ng};
-    recorder_.append_series(group_, row);
-}
-
-const std::vector<ResponseSample>& RunRecorder::responses() const {
-    static const std::vector<ResponseSample> none;
-    return responses_ ? responses_->samples() : none;
-}
-
 void RunRecorder::on_step(const RunView& run) {
-    // Once transport has stopped the vesicle fields hardly change: a daily row is enough (and
-    // every output time gets one).
-    const bool daily = std::fmod(run.time_s, 86400.0) < 1.0;
-    if (run.transport_active || daily) append_series(run);
-    if (run.responses_advanced && responses_) responses_->add(run);
+    tracker_.on_step(run);
+    write_rows(run);
 }
 
-void RunRecorder::on_output(std::size_t, const RunView& run) {
-    append_series(run);
-    if (responses_) responses_->add(run);
-    if (run.time_s <= scenario_.time.fine_until_s) {
-        early_ = last_;
-        early_time_s_ = run.time_s;
-    }
+void RunRecorder::on_output(std::size_t index, const RunView& run) {
+    tracker_.on_output(index, run);
+    write_rows(run);
     const Transport& t = run.transport;
     Snapshot snap;
     snap.time_s = run.time_s;
@@ -228,41 +209,25 @@ void RunRecorder::fill_response_fields(const Responses& r) {
     scaled(r.collagen3(), kNgPerMl, response_fields_[7]);
 }
 
-void RunRecorder::write_summary(double wall_time_s) {
-    const auto& d = last_.dose;
-    const auto& p = last_.penetration;
-    recorder_.write_summary("applied", d.applied, "particles");
-    recorder_.write_summary("reservoir", d.reservoir, "particles");
-    recorder_.write_summary("free", d.free, "particles");
-    recorder_.write_summary("bound", d.bound, "particles");
-    recorder_.write_summary("degraded", d.degraded, "particles");
-    recorder_.write_summary("cleared", d.cleared, "particles");
-    recorder_.write_summary("delivered", d.delivered, "particles");
-    recorder_.write_summary("fraction_delivered", d.applied > 0 ? d.delivered / d.applied : 0.0, "1");
-    recorder_.write_summary("balance_error_rel_max", worst_balance_error_, "1");
-    recorder_.write_summary("fraction_stratum_corneum", p.fraction_of_dose[0], "1");
-    recorder_.write_summary("fraction_viable_epidermis", p.fraction_of_dose[1], "1");
-    recorder_.write_summary("fraction_dermis", p.fraction_of_dose[2], "1");
-    recorder_.write_summary("depth90_um", p.depth90_um, "um");
-    recorder_.write_summary("depth_1pct_um", p.depth_1pct_um, "um");
-    if (!responses().empty()) {
-        for (int t = 0; t < kCellTypeCount; ++t) {
-            const std::string type(kCellTypeKeys[t]);
-            recorder_.write_summary(type + "_internalised", d.internalised[t], "particles");
-            recorder_.write_summary(type + "_on_surface", d.on_cells[t], "particles");
-            recorder_.write_summary(type + "_digested", d.digested_in_cells[t], "particles");
-            recorder_.write_summary(type + "_reached_fraction", reached_[t], "1");
-        }
-        for (const auto& r : readout_table(summarise(responses()))) recorder_.write_summary(r.name, r.value, r.units);
-    }
+void RunRecorder::write_summary(double wall_time_s, const std::vector<NamedValue>& extra) {
+    for (const auto& v : tracker_.summary()) recorder_.write_summary(v.name, v.value, v.units);
+    for (const auto& v : extra) recorder_.write_summary(v.name, v.value, v.units);
     recorder_.write_summary("wall_time_s", wall_time_s, "s");
 }
 
-void write_fold_changes(Recorder& recorder, const std::vector<FoldChange>& folds) {
-    for (const auto& f : folds) {
-        recorder.write_summary("fold_" + f.name, f.ratio, "1");
-        recorder.write_summary("control_" + f.name, f.control, f.units);
-    }
+ResponseRecorder::ResponseRecorder(Recorder& recorder, const Scenario& scenario, std::string group)
+    : recorder_(recorder), group_(std::move(group)), tracker_(scenario) {
+    recorder_.declare_series(group_, kResponseColumns);
+}
+
+void ResponseRecorder::on_step(const RunView& run) {
+    tracker_.on_step(run);
+    if (tracker_.sampled_responses_now()) append_response_row(recorder_, group_, tracker_.responses().back());
+}
+
+void ResponseRecorder::on_output(std::size_t index, const RunView& run) {
+    tracker_.on_output(index, run);
+    if (tracker_.sampled_responses_now()) append_response_row(recorder_, group_, tracker_.responses().back());
 }
 
 } // namespace exoderm

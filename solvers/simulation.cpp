@@ -33,6 +33,13 @@ double estimate_memory_bytes(const Scenario& scenario) {
     return transport + 100.0 * cells;
 }
 
+Scenario vehicle_control_of(const Scenario& scenario) {
+    Scenario control = scenario;
+    control.product.concentration_per_um3 = 0.0;
+    control.responses.vehicle_control = false;
+    return control;
+}
+
 TransportMetrics measure_run(const RunView& run) {
     TransportMetrics m = measure(run.transport);
     if (run.cells) {

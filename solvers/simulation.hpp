@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 namespace exoderm {
 
@@ -35,6 +36,24 @@ public:
     virtual void on_output(std::size_t output_index, const RunView& run) = 0;
     virtual void on_step(const RunView& /*run*/) {}
 };
+
+// Several observers watching one run, in order.
+class ObserverList : public RunObserver {
+public:
+    explicit ObserverList(std::vector<RunObserver*> observers) : observers_(std::move(observers)) {}
+    void on_step(const RunView& run) override {
+        for (auto* o : observers_) o->on_step(run);
+    }
+    void on_output(std::size_t index, const RunView& run) override {
+        for (auto* o : observers_) o->on_output(index, run);
+    }
+
+private:
+    std::vector<RunObserver*> observers_;
+};
+
+// The matched vehicle control of a scenario: the same scenario and seed without vesicles.
+Scenario vehicle_control_of(const Scenario& scenario);
 
 // The transport model the scenario asks for.
 std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue& tissue);
