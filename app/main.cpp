@@ -1,6 +1,8 @@
 // exoderm command line: check and run scenario files.
 #include "app/memory_check.hpp"
+#include "app/mpi_session.hpp"
 #include "app/run_command.hpp"
+#include "app/sweep_command.hpp"
 #include "exoderm_version.hpp"
 #include "model/errors.hpp"
 #include "model/scenario_load.hpp"
@@ -32,9 +34,48 @@ int fail(const char* kind, const std::string& message, int code) {
     return code;
 }
 
+// "k/N" of --shard.
+bool parse_shard(const std::string& text, int& k, int& n) {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) return false;
+    try {
+        std::size_t used = 0;
+        k = std::stoi(text.substr(0, slash), &used);
+        if (used != slash) return false;
+        n = std::stoi(text.substr(slash + 1), &used);
+        if (used != text.size() - slash - 1) return false;
+    } catch (const std::exception&) {
+        return false;
+    }
+    return n >= 1 && k >= 1 && k <= n;
+}
+
+int sweep_main(exoderm::SweepOptions options, const std::string& shard, const exoderm::MpiSession& mpi) {
+    if (!shard.empty() && !parse_shard(shard, options.shard, options.shards))
+        return fail("command line", "--shard " + shard + ": expected k/N with 1 <= k <= N, e.g. --shard 3/10",
+                    kExitBadInput);
+    if (exoderm::MpiSession::launched_without_support())
+        return fail("command line", "started by mpirun, but this exoderm was built without MPI (install libopenmpi-dev "
+                                    "and rebuild); run it without mpirun, or use --shard k/N",
+                    kExitBadInput);
+    options.rank = mpi.rank();
+    options.ranks = mpi.size();
+    try {
+        exoderm::run_sweep(options, mpi.active() ? &exoderm::MpiSession::barrier : nullptr);
+    } catch (const exoderm::InputError& e) {
+        return fail("bad input", e.what(), kExitBadInput);
+    } catch (const exoderm::OutputError& e) {
+        return fail("output", e.what(), kExitBadInput);
+    } catch (const std::exception& e) {
+        return fail("sweep failed", e.what(), kExitFault);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    exoderm::MpiSession mpi(argc, argv);
     CLI::App app{"exoderm: exosome (extracellular vesicle) transport in human skin"};
     app.set_version_flag("--version", std::string("exoderm ") + exoderm::kVersion + " (" + exoderm::kGitCommit + ")");
     app.require_subcommand(1);
@@ -57,6 +98,22 @@ int main(int argc, char** argv) {
     run->add_flag("-q,--quiet", quiet, "No progress bar and no summary");
     run->add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 1024));
 
+    std::string shard;
+    bool restart = false;
+    auto* sweep = app.add_subcommand("sweep", "Run the [sweep] section of a scenario file: many runs, one table");
+    sweep->add_option("sweep_file", scenario_file, "Scenario file with a [sweep] section")->required();
+    sweep->add_option("-o,--output", output, "Result table (default: <file name>_sweep.h5 in this folder)");
+    sweep->add_option("--shard", shard, "Run only shard k of N (job arrays; combine with exoderm merge)");
+    sweep->add_flag("--restart", restart, "Discard finished runs of this output and start again");
+    sweep->add_flag("-q,--quiet", quiet, "No progress and no summary");
+    sweep->add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 1024));
+
+    std::vector<std::string> merge_inputs;
+    auto* merge = app.add_subcommand("merge", "Combine the results of the shards of one sweep");
+    merge->add_option("inputs", merge_inputs, "Shard results (exoderm sweep --shard k/N -o ...)")->required();
+    merge->add_option("-o,--output", output, "Merged table")->required();
+    merge->add_flag("--force", force, "Overwrite an existing merged table");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -69,6 +126,29 @@ int main(int argc, char** argv) {
         return fail("command line", std::string(e.what()) + " (see exoderm --help)", kExitBadInput);
     }
     if (threads > 0) omp_set_num_threads(threads);
+
+    if (*sweep) {
+        exoderm::SweepOptions options;
+        options.sweep_file = scenario_file;
+        options.output = output.empty()
+                             ? std::filesystem::path(std::filesystem::path(scenario_file).stem().string() + "_sweep.h5")
+                             : std::filesystem::path(output);
+        options.restart = restart;
+        options.quiet = quiet;
+        options.command_line = join_arguments(argc, argv);
+        return sweep_main(options, shard, mpi);
+    }
+    if (*merge) {
+        try {
+            std::vector<std::filesystem::path> inputs(merge_inputs.begin(), merge_inputs.end());
+            exoderm::merge_sweeps(inputs, output, force, join_arguments(argc, argv));
+        } catch (const exoderm::InputError& e) {
+            return fail("bad input", e.what(), kExitBadInput);
+        } catch (const exoderm::OutputError& e) {
+            return fail("output", e.what(), kExitBadInput);
+        }
+        return 0;
+    }
 
     exoderm::Scenario scenario;
     try {

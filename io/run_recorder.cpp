@@ -130,14 +130,21 @@ void RunRecorder::on_output(std::size_t index, const RunView& run) {
     tracker_.on_output(index, run);
     write_rows(run);
     const Transport& t = run.transport;
+    if (selected_ && !selected_times_s_.empty() &&
+        std::find(selected_times_s_.begin(), selected_times_s_.end(), run.time_s) == selected_times_s_.end())
+        return;
     Snapshot snap;
     snap.time_s = run.time_s;
-    if (scenario_.output.write_fields) {
+    if (scenario_.output.write_fields || selected_) {
         t.total_free(free_);
         t.total_bound(bound_);
         snap.fields = {{"free", "particles/um^3", free_},
                        {"bound", "particles/um^3", bound_},
                        {"lumen_fraction", "1", t.lumen_fraction()}};
+        if (selected_)
+            std::erase_if(snap.fields, [&](const FieldView& f) {
+                return std::find(selected_names_.begin(), selected_names_.end(), f.name) == selected_names_.end();
+            });
         if (scenario_.output.write_size_classes)
             for (std::size_t k = 0; k < t.field_classes(); ++k) {
                 snap.fields.push_back({"free_class_" + std::to_string(k), "particles/um^3", t.free_class(k)});
@@ -172,6 +179,12 @@ void RunRecorder::on_output(std::size_t index, const RunView& run) {
         snap.grid_fields.push_back(std::move(grid));
     }
     recorder_.write_snapshot(snap);
+}
+
+void RunRecorder::select_fields(std::vector<std::string> names, std::vector<double> times_s) {
+    selected_ = true;
+    selected_names_ = std::move(names);
+    selected_times_s_ = std::move(times_s);
 }
 
 void RunRecorder::fill_cell_points(const CellModel& model) {

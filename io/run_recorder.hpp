@@ -19,6 +19,9 @@ public:
     // Writes the end-of-run summary attributes, and extra values (e.g. against the control).
     void write_summary(double wall_time_s, const std::vector<NamedValue>& extra = {});
     const RunTracker& tracker() const { return tracker_; }
+    // Writes only these vesicle fields ("free", "bound", "lumen_fraction"), and only at these
+    // output times (empty: all); cells and response fields only at those times. For sweeps.
+    void select_fields(std::vector<std::string> names, std::vector<double> times_s);
 
 private:
     void write_rows(const RunView& run);
@@ -30,6 +33,9 @@ private:
     RunTracker tracker_;
     bool with_cells_ = false;
     std::vector<double> free_, bound_;
+    bool selected_ = false;
+    std::vector<std::string> selected_names_;
+    std::vector<double> selected_times_s_;
     std::vector<double> cell_xyz_;
     std::array<std::vector<double>, 6> cell_attributes_;
     std::array<std::vector<double>, 8> response_fields_;

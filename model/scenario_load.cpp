@@ -125,10 +125,12 @@ std::string rendered(const toml::node& node) {
 
 class Reader {
 public:
-    Reader(std::string_view text, std::string_view source_name, const std::vector<std::string>& overrides)
+    Reader(std::string_view text, std::string_view source_name, const std::vector<std::string>& overrides,
+           SweepSection sweep)
         : text_(text), source_(source_name) {
         split_lines();
         parse_file();
+        take_sweep_section(sweep);
         for (const auto& o : overrides) add_override(o);
     }
 
@@ -171,6 +173,19 @@ private:
             throw InputError(source_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
                              ": TOML syntax error: " + std::string(e.description()));
         }
+    }
+
+    // A sweep file is a scenario file plus [sweep] (model/sweep_spec.hpp reads that part).
+    void take_sweep_section(SweepSection sweep) {
+        const auto it = root_.find("sweep");
+        if (it == root_.end()) return;
+        if (sweep == SweepSection::Ignore) {
+            root_.erase(it);
+            return;
+        }
+        const auto& region = it->first.source().begin.line ? it->first.source() : it->second.source();
+        throw InputError(where(region) + ": this file has a [sweep] section: run it with \"exoderm sweep " + source_ +
+                         "\" (or remove the section to run the base scenario)");
     }
 
     void add_override(const std::string& text) {
@@ -530,17 +545,27 @@ private:
 } // namespace
 
 Scenario load_scenario_text(std::string_view toml_text, std::string_view source_name,
+                            const std::vector<std::string>& overrides, SweepSection sweep) {
+    return Reader(toml_text, source_name, overrides, sweep).read();
+}
+
+Scenario load_scenario_text(std::string_view toml_text, std::string_view source_name,
                             const std::vector<std::string>& overrides) {
-    return Reader(toml_text, source_name, overrides).read();
+    return load_scenario_text(toml_text, source_name, overrides, SweepSection::Reject);
 }
 
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+    return load_scenario(file, overrides, SweepSection::Reject);
+}
+
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                       SweepSection sweep) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw InputError(file.string() + ": cannot read the scenario file (missing or unreadable)");
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw InputError(file.string() + ": error while reading the scenario file");
-    Scenario s = load_scenario_text(text.str(), file.string(), overrides);
+    Scenario s = load_scenario_text(text.str(), file.string(), overrides, sweep);
     std::error_code ec;
     const auto absolute = std::filesystem::absolute(file, ec);
     if (!ec) s.source_path = absolute.lexically_normal().string();
