@@ -309,3 +309,16 @@ TEST_CASE("Per-run fields are kept only for the chosen runs, fields and output t
     CHECK_THAT(listing.out, !Catch::Contains("/snapshots/000000/bound"));
     CHECK_THAT(listing.out, !Catch::Contains("/snapshots/000001"));
 }
+
+TEST_CASE("The shipped sweep files are valid sweeps", "[sweep][scenario]") {
+    const fs::path folder = fs::path(EXODERM_SOURCE_DIR) / "scenarios" / "sweeps";
+    std::size_t files = 0;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        if (entry.path().extension() != ".toml") continue;
+        INFO(entry.path());
+        const SweepSpec spec = load_sweep(entry.path());
+        CHECK(spec.run_count() >= 2);
+        ++files;
+    }
+    CHECK(files >= 1);
+}
