@@ -1,4 +1,5 @@
 #include "model/scenario_load.hpp"
+#include "model/suggest.hpp"
 
 #include "model/errors.hpp"
 #include "model/scenario_schema.hpp"
@@ -29,31 +30,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-// The candidate a typo most likely meant, or empty when none is close.
-std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
-    std::string best;
-    std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
-    for (const auto& c : candidates) {
-        const std::size_t d = edit_distance(word, c);
-        if (d < best_distance) best_distance = d, best = c;
-    }
-    return best;
-}
 
 std::string join(const std::vector<std::string>& words) {
     std::string s;
