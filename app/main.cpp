@@ -1,6 +1,7 @@
 // exoderm command line: check and run scenario files.
 #include "app/memory_check.hpp"
 #include "app/mpi_session.hpp"
+#include "app/report_command.hpp"
 #include "app/run_command.hpp"
 #include "app/sweep_command.hpp"
 #include "exoderm_version.hpp"
@@ -114,6 +115,9 @@ int main(int argc, char** argv) {
     merge->add_option("-o,--output", output, "Merged table")->required();
     merge->add_flag("--force", force, "Overwrite an existing merged table");
 
+    exoderm::ReportOptions report_options;
+    auto* report = exoderm::add_report_subcommand(app, report_options);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -126,6 +130,7 @@ int main(int argc, char** argv) {
         return fail("command line", std::string(e.what()) + " (see exoderm --help)", kExitBadInput);
     }
     if (threads > 0) omp_set_num_threads(threads);
+    if (*report) return exoderm::run_report(report_options);
 
     if (*sweep) {
         exoderm::SweepOptions options;
