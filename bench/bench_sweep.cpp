@@ -17,6 +17,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -25,37 +27,18 @@ namespace {
 using namespace exoderm;
 namespace fs = std::filesystem;
 
-const char* kSweep = R"(
-[scenario]
-name = "bench_sweep"
-seed = 3
-[skin.dermis]
-thickness = "300 um"
-[microneedles]
-density = "1000 /cm^2"
-base_width = "150 um"
-needle_length = "300 um"
-[product]
-drying_time = "45 min"
-[domain]
-dx = "15 um"
-dz = "5 um"
-[time]
-end = "12 h"
-outputs = ["0 h", "12 h"]
-fine_until = "2 h"
-dt_max = "10 min"
-[responses]
-dt = "3 h"
-[output]
-fields = false
-[sweep]
-replicates = 8
-[[sweep.axis]]
-key = "product.concentration"
-logspace = ["1e9 /mL", "1e12 /mL"]
-count = 8
-)";
+// The shipped quick sweep's base scenario (scenarios/sweeps/quick_dose_depth.toml), 12 h long,
+// swept over 8 doses x 8 replicates.
+std::string sweep_text() {
+    std::ifstream in(fs::path(EXODERM_SOURCE_DIR) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text = text.substr(0, text.find("[sweep]"));
+    const auto replace = [&](const std::string& from, const std::string& to) { text.replace(text.find(from), from.size(), to); };
+    replace("end = \"1 d\"", "end = \"12 h\"");
+    replace("outputs = [\"0 h\", \"12 h\", \"1 d\"]", "outputs = [\"0 h\", \"12 h\"]");
+    return text + "[sweep]\nreplicates = 8\n[[sweep.axis]]\nkey = \"product.concentration\"\n"
+                  "logspace = [\"1e9 /mL\", \"1e12 /mL\"]\ncount = 8\n";
+}
 
 fs::path scratch() {
     const fs::path dir = fs::temp_directory_path() / "exoderm_bench_sweep";
@@ -87,7 +70,7 @@ void BM_Sweep64(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));
     const int before = omp_get_max_threads();
     omp_set_num_threads(threads);
-    const SweepSpec spec = load_sweep_text(kSweep, "bench_sweep.toml");
+    const SweepSpec spec = load_sweep_text(sweep_text(), "bench_sweep.toml");
     const fs::path dir = scratch();
     for (auto _ : state) state.SetIterationTime(sweep_seconds(spec, dir));
     state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(spec.run_count()) * state.iterations(),
@@ -102,7 +85,7 @@ BENCHMARK(BM_Sweep64)->ArgName("threads")->Arg(1)->Arg(2)->UseManualTime()->Unit
 void BM_SweepOverhead(benchmark::State& state) {
     const int before = omp_get_max_threads();
     omp_set_num_threads(1);
-    const SweepSpec spec = load_sweep_text(kSweep, "bench_sweep.toml");
+    const SweepSpec spec = load_sweep_text(sweep_text(), "bench_sweep.toml");
     std::vector<Scenario> scenarios;
     for (std::size_t i = 0; i < spec.run_count(); ++i)
         scenarios.push_back(load_scenario_text(spec.source_text, spec.source_name, spec.run(i).overrides,
@@ -138,7 +121,7 @@ BENCHMARK(BM_SweepOverhead)->UseManualTime()->Unit(benchmark::kSecond)->Iteratio
 // table. Compared with the time of one run (BM_SweepOverhead's direct_s / 64), this is the
 // per-run overhead without the noise of timing two long runs against each other.
 void BM_SweepMachinery(benchmark::State& state) {
-    const SweepSpec spec = load_sweep_text(kSweep, "bench_sweep.toml");
+    const SweepSpec spec = load_sweep_text(sweep_text(), "bench_sweep.toml");
     const fs::path dir = scratch();
     SweepRow example = run_sweep_run(spec, 0);
     for (auto _ : state) {

@@ -1,5 +1,6 @@
 #include "model/scenario_load.hpp"
 #include "model/suggest.hpp"
+#include "model/toml_type_name.hpp"
 
 #include "model/errors.hpp"
 #include "model/scenario_schema.hpp"
@@ -46,20 +47,6 @@ std::string brief(double value, std::string_view unit = {}) {
     return s;
 }
 
-std::string type_name(const toml::node& node) {
-    switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time of day";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-    }
-}
 
 struct Override {
     std::string key;
@@ -84,7 +71,7 @@ struct Site {
 }
 
 [[noreturn]] void wrong_type(const Key& key, const toml::node& node, const Site& site) {
-    fail(site, "expected " + schema::expectation(key) + ", got " + type_name(node));
+    fail(site, "expected " + schema::expectation(key) + ", got " + toml_type_name(node));
 }
 
 // toml++'s rendering of a value, for values not taken from the file text.
@@ -244,7 +231,7 @@ private:
                     continue;
                 }
                 throw InputError(where(region) + ": '" + path + "' is a section; write it as a table [" + path +
-                                 "] holding its keys, not as " + type_name(node));
+                                 "] holding its keys, not as " + toml_type_name(node));
             }
             std::vector<std::string> keys_here, sections_here;
             for (const auto& key : schema::keys())
@@ -352,7 +339,7 @@ private:
     static double quantity(const Key& key, const toml::node& node, const Site& site) {
         if (node.is_number())
             fail(site, "missing unit; expected " + units::expectation(*key.kind) + " (a quoted string with a unit)");
-        if (!node.is_string()) fail(site, "expected " + schema::expectation(key) + ", got " + type_name(node));
+        if (!node.is_string()) fail(site, "expected " + schema::expectation(key) + ", got " + toml_type_name(node));
         const std::string text = *node.value<std::string>();
         if (key.type == Type::QuantityOrNever && trim(text) == "never") return kInfinity;
         try {

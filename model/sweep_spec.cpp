@@ -1,5 +1,6 @@
 #include "model/sweep_spec.hpp"
 #include "model/suggest.hpp"
+#include "model/toml_type_name.hpp"
 
 #include "model/errors.hpp"
 #include "model/scenario_load.hpp"
@@ -213,17 +214,6 @@ std::string toml_text(const toml::node& node) {
     return s;
 }
 
-std::string type_name(const toml::node& node) {
-    switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
-    }
-}
 
 std::string type_words(Type type) {
     switch (type) {
@@ -340,7 +330,7 @@ private:
         const toml::node* node = table.get(name);
         if (!node) return std::nullopt;
         const auto v = node->value_exact<std::int64_t>();
-        if (!v) fail(table, name, "expected an integer >= 1 (" + meaning + "), got " + type_name(*node));
+        if (!v) fail(table, name, "expected an integer >= 1 (" + meaning + "), got " + toml_type_name(*node));
         if (*v < 1) fail(table, name, "expected an integer >= 1 (" + meaning + ")");
         return v;
     }
@@ -350,7 +340,7 @@ private:
         const toml::node* node = table.get(name);
         if (!node) return fallback;
         const auto word = node->value_exact<std::string>();
-        if (!word) fail(table, name, "expected one of " + quoted_list(choices) + ", got " + type_name(*node));
+        if (!word) fail(table, name, "expected one of " + quoted_list(choices) + ", got " + toml_type_name(*node));
         if (std::find(choices.begin(), choices.end(), *word) != choices.end()) return *word;
         const std::string guess = closest(*word, choices);
         fail(table, name, "expected one of " + quoted_list(choices) +
@@ -424,7 +414,7 @@ private:
         if (!path)
             throw InputError(where_in(axis, "key") + ": sweep axis key = " + toml_text(*key_node) +
                              ": expected a scenario key as a quoted string, e.g. \"product.concentration\", got " +
-                             type_name(*key_node));
+                             toml_type_name(*key_node));
         const std::string at = where_in(axis, "key");
         const Key* key = schema::find_key(*path);
         if (!key) {
@@ -496,10 +486,10 @@ private:
             const std::string text = toml_text(item);
             if (item.is_array() || item.is_table())
                 throw InputError(where(item) + ": " + prefix + "value " + text + ": expected " + schema::expectation(key) +
-                                 ", got " + type_name(item));
+                                 ", got " + toml_type_name(item));
             if ((key.type == Type::Text || key.type == Type::Choice) && !item.is_string())
                 throw InputError(where(item) + ": " + prefix + "value " + text + ": expected " + schema::expectation(key) +
-                                 ", got " + type_name(item));
+                                 ", got " + toml_type_name(item));
             if (const auto it = seen.find(text); it != seen.end())
                 throw InputError(where(item) + ": " + prefix + "value " + text + " is listed twice (first at " +
                                  it->second + ")");
@@ -549,7 +539,7 @@ private:
             const auto s = item.value_exact<std::string>();
             if (!s)
                 throw InputError(at + ": " + prefix + name + ": expected " + units::expectation(*key.kind) +
-                                 " (a quoted string with a unit), got " + type_name(item));
+                                 " (a quoted string with a unit), got " + toml_type_name(item));
             try {
                 units::parse_as(*s, *key.kind);
             } catch (const units::UnitError& err) {
@@ -562,12 +552,12 @@ private:
         }
         case Type::Number:
             if (!item.is_number())
-                throw InputError(at + ": " + prefix + name + ": expected a number without quotes, got " + type_name(item));
+                throw InputError(at + ": " + prefix + name + ": expected a number without quotes, got " + toml_type_name(item));
             e.number = *item.value<double>();
             return e;
         case Type::Integer:
             if (!item.is_integer())
-                throw InputError(at + ": " + prefix + name + ": expected an integer, got " + type_name(item));
+                throw InputError(at + ": " + prefix + name + ": expected an integer, got " + toml_type_name(item));
             e.number = static_cast<double>(*item.value<std::int64_t>());
             return e;
         default: break;
@@ -631,7 +621,7 @@ private:
         if (!count)
             throw InputError(count_at + ": " + prefix + "count = " + toml_text(*count_node) +
                              ": expected an integer >= 2 (values from " + form + ", both ends included), got " +
-                             type_name(*count_node));
+                             toml_type_name(*count_node));
         if (*count < 2 || static_cast<std::uint64_t>(*count) > kMaxRuns)
             throw InputError(count_at + ": " + prefix + "count = " + std::to_string(*count) +
                              ": expected an integer >= 2 (values from " + form + ", both ends included)" +
@@ -808,7 +798,7 @@ private:
             for (const auto& item : *list) {
                 const auto name = item.value_exact<std::string>();
                 const std::string head = where(item) + ": sweep.fields: " + toml_text(item) + ": ";
-                if (!name) throw InputError(head + "expected a field name from " + quoted_list(kFields) + ", got " + type_name(item));
+                if (!name) throw InputError(head + "expected a field name from " + quoted_list(kFields) + ", got " + toml_type_name(item));
                 if (std::find(kFields.begin(), kFields.end(), *name) == kFields.end()) {
                     const std::string guess = closest(*name, kFields);
                     throw InputError(head + "unknown field; expected one of " + quoted_list(kFields) +
@@ -826,7 +816,7 @@ private:
             for (const auto& item : *list) {
                 const std::string head = where(item) + ": sweep.field_times: " + toml_text(item) + ": ";
                 const auto text = item.value_exact<std::string>();
-                if (!text) throw InputError(head + "expected a time such as \"24 h\" (a quoted string with a unit), got " + type_name(item));
+                if (!text) throw InputError(head + "expected a time such as \"24 h\" (a quoted string with a unit), got " + toml_type_name(item));
                 double t = 0.0;
                 try {
                     t = units::parse_as(*text, units::kind::time);
@@ -857,7 +847,7 @@ private:
             for (const auto& item : *list) {
                 const std::string head = where(item) + ": sweep.field_runs: " + toml_text(item) + ": ";
                 const auto index = item.value_exact<std::int64_t>();
-                if (!index) throw InputError(head + "expected a run index (an integer), got " + type_name(item));
+                if (!index) throw InputError(head + "expected a run index (an integer), got " + toml_type_name(item));
                 if (*index < 0 || static_cast<std::uint64_t>(*index) >= runs)
                     throw InputError(head + "expected a run index from 0 to " + std::to_string(runs - 1) + " (this sweep has " +
                                      std::to_string(runs) + " runs)");

@@ -1,5 +1,7 @@
 // The command line as a user meets it: bad input gets one clear message naming where and
 // what, exit code 2, and nothing is written; good input gives a complete result file.
+#include "command_line.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -15,20 +17,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBinary = EXODERM_BINARY;
+using exoderm::testing::Outcome;
+using exoderm::testing::run_exoderm;
+using exoderm::testing::slurp;
+
 const std::string kSource = EXODERM_SOURCE_DIR;
-
-struct Outcome {
-    int exit_code = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A fresh folder per test case, so outputs from one case never satisfy another.
 fs::path scratch(const std::string& name) {
@@ -38,15 +31,6 @@ fs::path scratch(const std::string& name) {
     return dir;
 }
 
-Outcome exoderm(const fs::path& dir, const std::string& args) {
-    const std::string cmd = "cd '" + dir.string() + "' && '" + kBinary + "' " + args + " > out.txt 2> err.txt";
-    const int status = std::system(cmd.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = slurp(dir / "out.txt");
-    o.err = slurp(dir / "err.txt");
-    return o;
-}
 
 // The default scenario with one line replaced (or appended), written to dir/s.toml.
 fs::path scenario_with(const fs::path& dir, const std::string& find, const std::string& replace) {
@@ -67,7 +51,7 @@ void expect_rejected(const std::string& name, const std::string& find, const std
                      const std::vector<std::string>& message_parts) {
     const fs::path dir = scratch(name);
     scenario_with(dir, find, replace);
-    const Outcome o = exoderm(dir, "run s.toml -o out.h5");
+    const Outcome o = run_exoderm(dir, "run s.toml -o out.h5");
     INFO(o.err);
     CHECK(o.exit_code == 2);
     for (const auto& part : message_parts) CHECK_THAT(o.err, Catch::Matchers::Contains(part));
@@ -125,7 +109,7 @@ TEST_CASE("A TOML syntax error names the line", "[cli][bad-input]") {
 
 TEST_CASE("A bad --set override names the override", "[cli][bad-input]") {
     const fs::path dir = scratch("bad_set");
-    const Outcome o = exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5 --set product.concentraton=1e9/mL");
+    const Outcome o = run_exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5 --set product.concentraton=1e9/mL");
     CHECK(o.exit_code == 2);
     CHECK_THAT(o.err, Catch::Matchers::Contains("--set product.concentraton"));
     CHECK_FALSE(fs::exists(dir / "out.h5"));
@@ -133,9 +117,9 @@ TEST_CASE("A bad --set override names the override", "[cli][bad-input]") {
 
 TEST_CASE("A bad command line exits with 2", "[cli][bad-input]") {
     const fs::path dir = scratch("bad_cli");
-    CHECK(exoderm(dir, "run").exit_code == 2);
-    CHECK(exoderm(dir, "frobnicate x.toml").exit_code == 2);
-    const Outcome missing = exoderm(dir, "run no_such_file.toml -o out.h5");
+    CHECK(run_exoderm(dir, "run").exit_code == 2);
+    CHECK(run_exoderm(dir, "frobnicate x.toml").exit_code == 2);
+    const Outcome missing = run_exoderm(dir, "run no_such_file.toml -o out.h5");
     CHECK(missing.exit_code == 2);
     CHECK_THAT(missing.err, Catch::Matchers::Contains("no_such_file.toml"));
 }
@@ -144,11 +128,11 @@ TEST_CASE("An existing result is never overwritten without --force", "[cli][outp
     const fs::path dir = scratch("exists");
     std::ofstream(dir / "out.h5") << "precious";
     const std::string quick = " --set domain.dx=\"20 um\" --set time.end=\"10 min\" --set time.outputs='[\"0 h\", \"10 min\"]'";
-    const Outcome o = exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5" + quick);
+    const Outcome o = run_exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5" + quick);
     CHECK(o.exit_code == 2);
     CHECK_THAT(o.err, Catch::Matchers::Contains("--force"));
     CHECK(slurp(dir / "out.h5") == "precious");
-    const Outcome forced = exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5 --force" + quick);
+    const Outcome forced = run_exoderm(dir, "run " + kSource + "/scenarios/default.toml -o out.h5 --force" + quick);
     CHECK(forced.exit_code == 0);
     CHECK(slurp(dir / "out.h5") != "precious");
     CHECK(fs::exists(dir / "out.xmf"));
@@ -156,7 +140,7 @@ TEST_CASE("An existing result is never overwritten without --force", "[cli][outp
 
 TEST_CASE("check prints the fully resolved scenario with units", "[cli]") {
     const fs::path dir = scratch("check");
-    const Outcome o = exoderm(dir, "check " + kSource + "/scenarios/default.toml --set product.concentration=\"1e11 /mL\"");
+    const Outcome o = run_exoderm(dir, "check " + kSource + "/scenarios/default.toml --set product.concentration=\"1e11 /mL\"");
     CHECK(o.exit_code == 0);
     CHECK_THAT(o.out, Catch::Matchers::Contains("concentration = \"1e11 /mL\""));
     CHECK_THAT(o.out, Catch::Matchers::Contains("thickness = \"15 um\""));

@@ -2,6 +2,7 @@
 // package analysis/exoderm_report through the exoderm binary. Checks the PNGs (signature, size in
 // pixels), that report.md links them, that the numbers printed equal those stored in /summary,
 // and that bad input gives exit code 2 with one message naming the file.
+#include "command_line.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -24,65 +25,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBinary = EXODERM_BINARY;
+using exoderm::testing::Outcome;
+using exoderm::testing::run_exoderm;
+using exoderm::testing::slurp;
+
 const std::string kSource = EXODERM_SOURCE_DIR;
 constexpr std::uint32_t kWidth = 1200, kHeight = 800;
 
-// The fast base scenario of tests/test_sweep.cpp (kTinySweep), with 2 axes x 2 levels x 2 replicates.
-const char* kReportSweep = R"(
-[scenario]
-name = "tiny"
-seed = 7
-[skin.dermis]
-thickness = "300 um"
-[microneedles]
-density = "1000 /cm^2"
-base_width = "150 um"
-needle_length = "300 um"
-[product]
-drying_time = "45 min"
-[domain]
-dx = "15 um"
-dz = "5 um"
-[time]
-end = "1 d"
-outputs = ["0 h", "12 h", "1 d"]
-fine_until = "2 h"
-dt_max = "10 min"
-[responses]
-dt = "3 h"
-[output]
-fields = false
-[sweep]
-replicates = 2
-[[sweep.axis]]
-key = "product.concentration"
-values = ["1e10 /mL", "1e12 /mL"]
-[[sweep.axis]]
-key = "microneedles.insertion_efficiency"
-values = [0.4, 0.8]
-)";
-
-struct Outcome {
-    int exit_code = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-Outcome run_exoderm(const fs::path& dir, const std::string& args) {
-    const std::string cmd = "cd '" + dir.string() + "' && '" + kBinary + "' " + args + " > out.txt 2> err.txt";
-    const int status = std::system(cmd.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = slurp(dir / "out.txt");
-    o.err = slurp(dir / "err.txt");
-    return o;
+// The shipped quick sweep (scenarios/sweeps/quick_dose_depth.toml) cut to 2 axes x 2 levels x
+// 2 replicates.
+std::string report_sweep() {
+    std::string text = slurp(fs::path(kSource) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
+    const std::string levels = "values = [0.4, 0.6, 0.8]";
+    text.replace(text.find(levels), levels.size(), "values = [0.4, 0.8]");
+    return text;
 }
 
 std::uint32_t big_endian(const std::string& bytes, std::size_t at) {
@@ -168,7 +124,7 @@ TEST_CASE("exoderm report of a run result: plots, report.md and the summary numb
 
 TEST_CASE("exoderm report of a sweep table: dose responses, heatmap and PRCC ranking", "[report]") {
     exoderm::testing::TempDir dir("report_sweep");
-    std::ofstream(dir.path() / "tiny.toml") << kReportSweep;
+    std::ofstream(dir.path() / "tiny.toml") << report_sweep();
     const Outcome sweep = run_exoderm(dir.path(), "sweep tiny.toml -o grid.h5 -q --threads 2");
     INFO(sweep.err);
     REQUIRE(sweep.exit_code == 0);

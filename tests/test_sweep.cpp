@@ -3,6 +3,7 @@
 // same table, and under mpirun. (The [sweep] format itself: test_sweep_spec.cpp.)
 #include "io/sweep_table.hpp"
 #include "model/sweep_spec.hpp"
+#include "command_line.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,71 +22,19 @@
 #include <thread>
 
 using namespace exoderm;
+using testing::Outcome;
+using testing::run_exoderm;
+using testing::shell;
+using testing::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kBinary = EXODERM_BINARY;
 
-// A small scenario (a 316 um unit cell, 300 um dermis, 1 day) swept over dose and insertion
-// depth with two replicates: 12 runs of a fraction of a second each.
-const char* kTinySweep = R"(
-[scenario]
-name = "tiny"
-seed = 7
-[skin.dermis]
-thickness = "300 um"
-[microneedles]
-density = "1000 /cm^2"
-base_width = "150 um"
-needle_length = "300 um"
-[product]
-drying_time = "45 min"
-[domain]
-dx = "15 um"
-dz = "5 um"
-[time]
-end = "1 d"
-outputs = ["0 h", "12 h", "1 d"]
-fine_until = "2 h"
-dt_max = "10 min"
-[responses]
-dt = "3 h"
-[output]
-fields = false
-[sweep]
-replicates = 2
-[[sweep.axis]]
-key = "product.concentration"
-values = ["1e10 /mL", "1e12 /mL"]
-[[sweep.axis]]
-key = "microneedles.insertion_efficiency"
-values = [0.4, 0.6, 0.8]
-)";
-
-struct Outcome {
-    int exit_code = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-Outcome shell(const fs::path& dir, const std::string& command) {
-    const std::string cmd = "cd '" + dir.string() + "' && " + command + " > out.txt 2> err.txt";
-    const int status = std::system(cmd.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = slurp(dir / "out.txt");
-    o.err = slurp(dir / "err.txt");
-    return o;
-}
-
-Outcome run_exoderm(const fs::path& dir, const std::string& args) { return shell(dir, "'" + kBinary + "' " + args); }
+// The shipped quick sweep: a small scenario (a 316 um unit cell, 300 um dermis, 1 day) swept
+// over dose and insertion depth with two replicates: 12 runs of a fraction of a second each.
+const std::string kTinySweep = slurp(fs::path(EXODERM_SOURCE_DIR) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
 
 fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
     std::ofstream(dir / name) << text;

@@ -1,0 +1,43 @@
+// Running the exoderm binary (or any shell command) in a folder, as a user would, and reading
+// what it printed: shared by the command-line tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace exoderm::testing {
+
+struct Outcome {
+    int exit_code = -1;
+    std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Runs `command` with dir as the working folder; stdout and stderr are captured.
+inline Outcome shell(const std::filesystem::path& dir, const std::string& command) {
+    const std::string cmd = "cd '" + dir.string() + "' && " + command + " > out.txt 2> err.txt";
+    const int status = std::system(cmd.c_str());
+    Outcome o;
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = slurp(dir / "out.txt");
+    o.err = slurp(dir / "err.txt");
+    return o;
+}
+
+// The exoderm binary under test with these arguments.
+inline Outcome run_exoderm(const std::filesystem::path& dir, const std::string& args) {
+    return shell(dir, "'" + std::string(EXODERM_BINARY) + "' " + args);
+}
+
+} // namespace exoderm::testing
