@@ -27,28 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-SweepTable table_of(const SweepSpec& spec, const SweepOptions& o, std::vector<SweepRow> rows) {
-    SweepTable t;
-    t.identity = spec.identity;
-    t.run_count = spec.run_count();
-    for (const auto& axis : spec.axes) {
-        t.axis_keys.push_back(axis.key);
-        t.axis_units.push_back(axis.display_unit);
-    }
-    t.source_text = slurp(o.sweep_file);
-    t.source_path = o.sweep_file.string();
-    t.command_line = o.command_line;
-    t.rows = std::move(rows);
-    return t;
-}
-
 std::string eta_text(double seconds) {
     char buf[32];
     if (seconds < 120) std::snprintf(buf, sizeof buf, "%.0f s", seconds);
@@ -115,7 +93,9 @@ std::size_t run_sweep(const SweepOptions& o, void (*barrier)()) {
     std::vector<SweepRow> rows;
     for (auto& r : journal.rows())
         if (r.index % shards == static_cast<std::size_t>(o.shard - 1)) rows.push_back(std::move(r));
-    write_sweep_table(o.output, table_of(spec, o, std::move(rows)));
+    SweepTable table = sweep_table(spec, std::move(rows));
+    table.command_line = o.command_line;
+    write_sweep_table(o.output, table);
     if (!o.quiet) {
         std::size_t bad = 0;
         for (const auto& r : read_sweep_table(o.output).rows) bad += r.ok ? 0 : 1;

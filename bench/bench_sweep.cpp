@@ -54,15 +54,7 @@ double sweep_seconds(const SweepSpec& spec, const fs::path& dir) {
     std::vector<std::size_t> all(spec.run_count());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     run_sweep_runs(spec, all, journal, [](const SweepRow&) {});
-    SweepTable table;
-    table.identity = spec.identity;
-    table.run_count = spec.run_count();
-    table.rows = journal.rows();
-    for (const auto& a : spec.axes) {
-        table.axis_keys.push_back(a.key);
-        table.axis_units.push_back(a.display_unit);
-    }
-    write_sweep_table(dir / "t.h5", table);
+    write_sweep_table(dir / "t.h5", sweep_table(spec, journal.rows()));
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
@@ -134,15 +126,7 @@ void BM_SweepMachinery(benchmark::State& state) {
             example.index = i;
             journal.record(example);
         }
-        SweepTable table;
-        table.identity = spec.identity;
-        table.run_count = spec.run_count();
-        table.rows = journal.rows();
-        for (const auto& a : spec.axes) {
-            table.axis_keys.push_back(a.key);
-            table.axis_units.push_back(a.display_unit);
-        }
-        write_sweep_table(dir / "m.h5", table);
+        write_sweep_table(dir / "m.h5", sweep_table(spec, journal.rows()));
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(spec.run_count()) * state.iterations());
 }

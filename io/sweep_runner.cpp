@@ -15,6 +15,20 @@
 
 namespace exoderm {
 
+SweepTable sweep_table(const SweepSpec& spec, std::vector<SweepRow> rows) {
+    SweepTable t;
+    t.identity = spec.identity;
+    t.run_count = spec.run_count();
+    for (const auto& axis : spec.axes) {
+        t.axis_keys.push_back(axis.key);
+        t.axis_units.push_back(axis.display_unit);
+    }
+    t.source_text = spec.source_text;
+    t.source_path = spec.source_name;
+    t.rows = std::move(rows);
+    return t;
+}
+
 std::filesystem::path sweep_run_file(const std::filesystem::path& fields_folder, std::size_t index) {
     char name[40];
     std::snprintf(name, sizeof name, "run_%09zu.h5", index);

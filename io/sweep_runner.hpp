@@ -18,6 +18,9 @@ namespace exoderm {
 // <fields_folder>/run_NNNNNNNNN.h5 (+ .xmf), like `exoderm run` but only the chosen fields and times.
 SweepRow run_sweep_run(const SweepSpec& spec, std::size_t index, const std::filesystem::path& fields_folder = {});
 
+// The table of a sweep with these rows (identity, run count, axes and the sweep file from the spec).
+SweepTable sweep_table(const SweepSpec& spec, std::vector<SweepRow> rows);
+
 // Where run `index` keeps its fields.
 std::filesystem::path sweep_run_file(const std::filesystem::path& fields_folder, std::size_t index);
 

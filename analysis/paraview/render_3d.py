@@ -32,6 +32,8 @@ from paraview import simple as pv
 from paraview import servermanager
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import render_frame  # noqa: E402  (the shared white-background render view)
 
 # Categories of the cells display: type 0 keratinocyte, 1 fibroblast, 2 macrophage with
 # state 1 inflammatory / 2 repair (docs/output-format.md, point set "cells").
@@ -218,15 +220,7 @@ class Scene:
 
     # ---- pipeline ----------------------------------------------------------------------------
     def make_view(self):
-        view = pv.CreateView("RenderView")
-        view.ViewSize = [self.args.width, self.args.height]
-        try:  # ParaView >= 5.10 takes the background from the palette unless told otherwise
-            view.UseColorPaletteForBackground = 0
-        except AttributeError:
-            pass
-        view.Background = [1.0, 1.0, 1.0]
-        view.OrientationAxesVisibility = 1
-        view.OrientationAxesLabelColor = [0.0, 0.0, 0.0]
+        view = render_frame.make_view(self.args.width, self.args.height)
         try:
             view.EnableRenderOnInteraction = 0
         except AttributeError:
