@@ -7,6 +7,7 @@
 #include "exoderm_version.hpp"
 #include "model/errors.hpp"
 #include "model/scenario_load.hpp"
+#include "model/scenario_schema.hpp"
 
 #include <CLI/CLI.hpp>
 #include <omp.h>
@@ -115,6 +116,8 @@ int main(int argc, char** argv) {
     merge->add_option("-o,--output", output, "Merged table")->required();
     merge->add_flag("--force", force, "Overwrite an existing merged table");
 
+    auto* keys = app.add_subcommand("keys", "Print every scenario key with its unit, default, range and status (Markdown)");
+
     exoderm::ReportOptions report_options;
     auto* report = exoderm::add_report_subcommand(app, report_options);
 
@@ -131,6 +134,10 @@ int main(int argc, char** argv) {
     }
     if (threads > 0) omp_set_num_threads(threads);
     if (*report) return exoderm::run_report(report_options);
+    if (*keys) {
+        std::fputs(exoderm::schema::reference_markdown().c_str(), stdout);
+        return 0;
+    }
 
     if (*sweep) {
         exoderm::SweepOptions options;
