@@ -179,6 +179,13 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     };
     if (tracked.early_time_s() < s.time.end_s) where(tracked.early(), tracked.early_time_s());
     where(m, s.time.end_s);
+    const PeakMetrics& peak = tracked.peaks();
+    std::snprintf(buf, sizeof buf,
+                  "over the run: peak viable epidermis %s, peak dermis %s of the applied dose (at %.3g h); "
+                  "deepest 90 %% depth %.1f um\n",
+                  percent(peak.fraction_viable_epidermis, 1).c_str(), percent(peak.fraction_dermis, 1).c_str(),
+                  peak.fraction_dermis_time_s / 3600.0, peak.depth90_um);
+    out << buf;
     if (!folds.empty()) {
         out << "responses at the end, with EVs against the vehicle control (same seed, no EVs):\n";
         char line[200];

@@ -6,6 +6,15 @@
 
 namespace exoderm {
 
+void PeakMetrics::update(const PenetrationMetrics& p, double time_s) {
+    fraction_viable_epidermis = std::max(fraction_viable_epidermis, p.fraction_of_dose[1]);
+    if (p.fraction_of_dose[2] > fraction_dermis) {
+        fraction_dermis = p.fraction_of_dose[2];
+        fraction_dermis_time_s = time_s;
+    }
+    depth90_um = std::max(depth90_um, p.depth90_um);
+}
+
 void RunTracker::observe(const RunView& run, bool output) {
     measured_now_ = false;
     sampled_now_ = false;
@@ -15,6 +24,7 @@ void RunTracker::observe(const RunView& run, bool output) {
         last_time_s_ = run.time_s;
         last_ = measure_run(run);
         worst_balance_error_ = std::max(worst_balance_error_, last_.dose.balance_error_rel());
+        peaks_.update(last_.penetration, run.time_s);
         if (run.cells) {
             reached_ = run.cells->reached_fraction();
             counts_ = run.cells->counts();
@@ -55,7 +65,11 @@ std::vector<NamedValue> RunTracker::summary() const {
         {"early_fraction_viable_epidermis", e.fraction_of_dose[1], "1"},
         {"early_fraction_dermis", e.fraction_of_dose[2], "1"},
         {"early_depth90_um", e.depth90_um, "um"},
-        {"early_depth_1pct_um", e.depth_1pct_um, "um"}};
+        {"early_depth_1pct_um", e.depth_1pct_um, "um"},
+        {"peak_fraction_viable_epidermis", peaks_.fraction_viable_epidermis, "1"},
+        {"peak_fraction_dermis", peaks_.fraction_dermis, "1"},
+        {"peak_fraction_dermis_time_s", peaks_.fraction_dermis_time_s, "s"},
+        {"max_depth90_um", peaks_.depth90_um, "um"}};
     if (!responses_.empty()) {
         for (int t = 0; t < kCellTypeCount; ++t) {
             const std::string type(kCellTypeKeys[t]);

@@ -13,6 +13,15 @@
 
 namespace exoderm {
 
+// Largest layer fractions and 90 % depth seen over a run (MODEL.md section 7).
+struct PeakMetrics {
+    double fraction_viable_epidermis = 0.0; // of the applied dose
+    double fraction_dermis = 0.0;           // of the applied dose
+    double fraction_dermis_time_s = 0.0;    // when the dermis held its largest share
+    double depth90_um = 0.0;                // deepest 90 % depth
+    void update(const PenetrationMetrics& p, double time_s);
+};
+
 class RunTracker : public RunObserver {
 public:
     explicit RunTracker(const Scenario& scenario) : scenario_(scenario) {}
@@ -30,6 +39,9 @@ public:
     double early_time_s() const { return early_time_s_; }
     double last_time_s() const { return last_time_s_; }
     double worst_balance_error() const { return worst_balance_error_; }
+    // Extremes over every measured row of the run: what reached a layer may be cleared long
+    // before the end, so the end-of-run fractions understate delivery.
+    const PeakMetrics& peaks() const { return peaks_; }
     const std::vector<ResponseSample>& responses() const { return responses_; }
     const std::array<double, kCellTypeCount>& reached() const { return reached_; }
     const std::array<std::size_t, kCellTypeCount>& cell_counts() const { return counts_; }
@@ -46,6 +58,7 @@ private:
     double last_time_s_ = -1.0;
     double early_time_s_ = 0.0;
     double worst_balance_error_ = 0.0;
+    PeakMetrics peaks_;
     bool measured_now_ = false;
     bool sampled_now_ = false;
     std::vector<ResponseSample> responses_;

@@ -3,6 +3,7 @@
 // pixels), that report.md links them, that the numbers printed equal those stored in /summary,
 // and that bad input gives exit code 2 with one message naming the file.
 #include "command_line.hpp"
+#include "result_file.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -28,6 +29,7 @@ namespace {
 using exoderm::testing::Outcome;
 using exoderm::testing::run_exoderm;
 using exoderm::testing::slurp;
+using exoderm::testing::summary_attribute;
 
 const std::string kSource = EXODERM_SOURCE_DIR;
 constexpr std::uint32_t kWidth = 1200, kHeight = 800;
@@ -67,21 +69,6 @@ double printed_value(const std::string& out, const std::string& name) {
     REQUIRE(at != std::string::npos);
     const auto start = at + key.size();
     return std::stod(out.substr(start, out.find_first_of(" \n", start) - start));
-}
-
-double summary_attribute(const fs::path& file, const std::string& name) {
-    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    REQUIRE(f >= 0);
-    const hid_t g = H5Gopen2(f, "summary", H5P_DEFAULT);
-    REQUIRE(g >= 0);
-    const hid_t a = H5Aopen(g, name.c_str(), H5P_DEFAULT);
-    REQUIRE(a >= 0);
-    double v = std::nan("");
-    CHECK(H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0);
-    H5Aclose(a);
-    H5Gclose(g);
-    H5Fclose(f);
-    return v;
 }
 
 void check_report(const fs::path& folder, const std::vector<std::string>& plots) {

@@ -18,12 +18,13 @@ WIDTH_PX, HEIGHT_PX = 1200, 800
 SUMMARY_FIRST = [
     "applied", "delivered", "fraction_delivered", "reservoir", "free", "bound", "degraded", "cleared",
     "balance_error_rel_max", "depth90_um", "depth_1pct_um", "fraction_stratum_corneum",
-    "fraction_viable_epidermis", "fraction_dermis",
+    "fraction_viable_epidermis", "fraction_dermis", "peak_fraction_viable_epidermis", "peak_fraction_dermis",
+    "peak_fraction_dermis_time_s", "max_depth90_um",
 ]
 
 SWEEP_METRICS = [
     "fraction_delivered", "keratinocytes_reached_fraction", "fold_new_collagen_I", "fold_new_collagen_III",
-    "fold_tnf_auc", "depth90_um",
+    "fold_tnf_auc", "depth90_um", "peak_fraction_dermis", "max_depth90_um",
 ]
 
 DOSE_COLUMNS = ["reservoir", "free", "bound", "on_cells", "internalised", "digested_in_cells", "degraded", "cleared"]
@@ -316,6 +317,11 @@ def _metric_panels(sw):
     return [m for m in SWEEP_METRICS if sw.metric(m) is not None]
 
 
+def _panel_figure(n):
+    """A figure with room for n metric panels, three per row."""
+    return _figure(max(1, (n + 2) // 3), 3)
+
+
 def _plot_dose_response(sw, rep, k):
     key = sw.axes[k]
     title = "Dose response: %s" % key
@@ -323,7 +329,7 @@ def _plot_dose_response(sw, rep, k):
         return rep.skip(title, "axis %d (%s) has values that are not numbers" % (k, key))
     metrics = _metric_panels(sw)
     x = sw.axis_values(k)
-    fig, axes = _figure(2, 3)
+    fig, axes = _panel_figure(len(metrics))
     log_x = bool(np.all(x > 0) and x.max() / x.min() >= 100)
     for ax, m in zip(axes.flat, metrics):
         y = sw.metric(m)
@@ -366,7 +372,7 @@ def _plot_heatmap(sw, rep, i, j):
     metrics = _metric_panels(sw)
     xi, li, ti = _categories(sw, i)
     xj, lj, tj = _categories(sw, j)
-    fig, axes = _figure(2, 3)
+    fig, axes = _panel_figure(len(metrics))
     for ax, m in zip(axes.flat, metrics):
         y = sw.metric(m)
         grid = np.full((len(lj), len(li)), np.nan)
