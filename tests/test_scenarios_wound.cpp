@@ -54,7 +54,8 @@ double dermis_share(const Scenario& s) {
     return last.dermis;
 }
 
-const std::vector<std::string> kQuick{"product.size_classes=1", "responses.dt=3 h", "skin.dermis.thickness=500 um"};
+const std::vector<std::string> kQuick{"product.size_classes=1", "responses.dt=3 h", "skin.dermis.thickness=500 um",
+                                       "time.fine_until=2 h", "responses.grid_spacing=100 um"};
 
 } // namespace
 
@@ -63,8 +64,8 @@ TEST_CASE("burn with the autologous cream: the wound closes faster and inflammat
           "[scenarios][wound]") {
     const Pair burn = run_with_control(
         "wound/burn_autologous_cream.toml",
-        with(kQuick, {"domain.dx=100 um", "cells.keratinocytes.density=1e5 /mm^3", "time.end=6 d",
-                      "time.outputs=[\"0 h\", \"24 h\", \"3 d\", \"6 d\"]"}));
+        with(kQuick, {"domain.dx=100 um", "cells.keratinocytes.density=1e5 /mm^3", "time.end=4 d",
+                      "time.outputs=[\"0 h\", \"24 h\", \"3 d\", \"4 d\"]"}));
     INFO("closure 50 %: " << burn.evs.wound_closure_50pct_s << " s with EVs, " << burn.control.wound_closure_50pct_s
                           << " s control; TNF AUC " << burn.evs.tnf_auc_ng_per_ml_day << " vs "
                           << burn.control.tnf_auc_ng_per_ml_day);
