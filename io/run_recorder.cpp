@@ -62,6 +62,8 @@ RunRecorder::RunRecorder(Recorder& recorder, const Scenario& scenario, const Sim
     if (const CellModel* cells = simulation.cells()) {
         recorder_.declare_series("cell_uptake", cell_columns());
         recorder_.declare_series("responses", kResponseColumns);
+        if (simulation.tissue().wound().enabled())
+            recorder_.declare_series("wound_closure", {{"time_s", "s"}, {"closed_fraction", "1"}});
         const Grid& rg = cells->responses().grid();
         recorder_.declare_grid("responses", {rg.nx, rg.ny, rg.nz, rg.dx_um, rg.dy_um, rg.dz_um},
                                cells->responses().origin_z_um());
@@ -83,7 +85,14 @@ static void append_response_row(Recorder& recorder, const std::string& group, co
 }
 
 void RunRecorder::write_rows(const RunView& run) {
-    if (tracker_.sampled_responses_now()) append_response_row(recorder_, "responses", tracker_.responses().back());
+    if (tracker_.sampled_responses_now()) {
+        const ResponseSample& sample = tracker_.responses().back();
+        append_response_row(recorder_, "responses", sample);
+        if (sample.readout.wound) {
+            const double row[] = {sample.time_s, sample.readout.wound_closed_fraction};
+            recorder_.append_series("wound_closure", row);
+        }
+    }
     if (!tracker_.measured_now()) return;
     const auto& m = tracker_.last();
     const auto& d = m.dose;

@@ -8,6 +8,8 @@
 // from load_scenario / load_scenario_text (an empty text gives every default).
 #pragma once
 
+#include "model/wound_spec.hpp"
+
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -137,8 +139,9 @@ struct CellsSpec {
 // Macrophage populations: agents with stochastic events, or mean-field densities on the
 // response grid (the well-mixed Waugh-Sherratt limit; agents then only sense the vesicles).
 enum class MacrophageMode : std::uint8_t { Agents, MeanField };
-// Where macrophages are recruited: around the channel walls, or uniformly (wound bed / tests).
-enum class InjurySite : std::uint8_t { ChannelWalls, Uniform };
+// Where macrophages are recruited: around the channel walls, uniformly (tests), around the
+// wound bed and walls, or around the injected bolus.
+enum class InjurySite : std::uint8_t { ChannelWalls, Uniform, Wound, Injection };
 
 // Responses (MODEL.md section 6): Waugh-Sherratt macrophages in space with diffusing
 // cytokines, EV coupling, and collagen deposition by fibroblasts. Cytokine fields are in
@@ -196,6 +199,8 @@ struct Scenario {
     std::array<LayerSpec, kLayerCount> layers{};
     double lumen_hindrance = 0.0; // D in an open channel relative to D0
     MicroneedleSpec needles;
+    WoundSpec wound;
+    InjectionSpec injection;
     ProductSpec product;
     DegradationSpec degradation;
     DomainSpec domain;

@@ -1,4 +1,6 @@
 #include "model/scenario_load.hpp"
+
+#include "model/wound.hpp"
 #include "model/suggest.hpp"
 #include "model/toml_type_name.hpp"
 
@@ -495,6 +497,7 @@ private:
                 throw InputError(at({"time.outputs"}) + ": " + item + " does not come after the previous output time " +
                                  brief(t.output_times_s[i - 1] / units::kHour, "h") + "; time.outputs must ascend");
         }
+        check_wound_and_injection(s);
         if (s.cells.enabled && s.transport_mode == TransportMode::Particles)
             throw InputError(at({"cells.enabled", "transport.mode"}) +
                              ": cells.enabled = true needs transport.mode = \"continuum\"; uptake by cell agents is "
@@ -502,6 +505,69 @@ private:
         if (t.dt_initial_s > t.dt_max_s)
             throw InputError(at({"time.dt_initial", "time.dt_max"}) + ": time.dt_initial = " + brief(t.dt_initial_s, "s") +
                              " is larger than time.dt_max = " + brief(t.dt_max_s, "s") + "; time steps grow from dt_initial up to dt_max");
+    }
+
+    // [wound] and [injection] against the box, the layers and the transport mode.
+    void check_wound_and_injection(const Scenario& s) const {
+        const auto& w = s.wound;
+        const auto& inj = s.injection;
+        const auto& d = s.domain;
+        const auto& r = s.responses;
+        if ((w.enabled() || inj.enabled) && s.transport_mode == TransportMode::Particles)
+            throw InputError(at({"transport.mode", w.enabled() ? "wound.shape" : "injection.enabled"}) +
+                             ": transport.mode = \"particles\" does not support " +
+                             (w.enabled() ? "a wound bed (wound.shape)" : "an injection (injection.enabled)") +
+                             " yet; use transport.mode = \"continuum\"");
+        if (inj.enabled && (w.enabled() || s.needles.enabled))
+            throw InputError(at({"injection.enabled", w.enabled() ? "wound.shape" : "microneedles.enabled"}) +
+                             ": an injected product has no film on the skin to feed " +
+                             (w.enabled() ? "a wound bed" : "needle channels") + "; set " +
+                             (w.enabled() ? "wound.shape = \"none\"" : "microneedles.enabled = false") +
+                             " for an injection scenario");
+        if (r.injury == InjurySite::Wound && !w.enabled())
+            throw InputError(at({"responses.injury", "wound.shape"}) +
+                             ": responses.injury = \"wound\" needs a wound; set wound.shape");
+        if (r.injury == InjurySite::Injection && !inj.enabled)
+            throw InputError(at({"responses.injury", "injection.enabled"}) +
+                             ": responses.injury = \"injection\" needs injection.enabled = true");
+        const double tissue = s.tissue_depth_um();
+        if (w.enabled()) {
+            const double bed = wound_bed_depth_um(s);
+            if (bed > tissue - 2.0 * d.dz_um)
+                throw InputError(at({"wound.dermis_loss", "skin.dermis.thickness"}) + ": the wound bed at " +
+                                 brief(bed, "um") + " (stratum corneum + viable epidermis + wound.dermis_loss) must lie at "
+                                 "least 2 * domain.dz above the bottom of the tissue at " + brief(tissue, "um"));
+            const double across = w.shape == WoundShape::Disk ? 2.0 * w.radius_um : w.width_um;
+            const std::string key = w.shape == WoundShape::Disk ? "wound.radius" : "wound.width";
+            if (w.shape != WoundShape::Box) {
+                if (across / d.dx_um < 4.0 * (1 - 1e-12))
+                    throw InputError(at({key, "domain.dx"}) + ": grid too coarse to resolve the wound: " +
+                                     brief(across, "um") + " across is " + brief(across / d.dx_um) +
+                                     " cells of domain.dx = " + brief(d.dx_um, "um") + "; need at least 4");
+                const double along = w.shape == WoundShape::Disk ? across : w.length_um;
+                if (across >= d.size_x_um || along >= d.size_y_um)
+                    throw InputError(at({key, "domain.size_x", "domain.size_y"}) + ": the wound (" + brief(across, "um") +
+                                     " x " + brief(along, "um") + ") must fit inside the box (domain.size_x = " +
+                                     brief(d.size_x_um, "um") + ", domain.size_y = " + brief(d.size_y_um, "um") +
+                                     ") with intact skin around it");
+            }
+        }
+        if (inj.enabled) {
+            const double sc = s.layer(Layer::StratumCorneum).thickness_um;
+            if (inj.depth_um - inj.radius_um < sc || inj.depth_um + inj.radius_um > tissue)
+                throw InputError(at({"injection.depth", "injection.radius"}) + ": the bolus (injection.depth = " +
+                                 brief(inj.depth_um, "um") + ", injection.radius = " + brief(inj.radius_um, "um") +
+                                 ") must lie below the stratum corneum (" + brief(sc, "um") +
+                                 ") and above the bottom of the tissue (" + brief(tissue, "um") + ")");
+            if (2.0 * inj.radius_um >= std::min(d.size_x_um, d.size_y_um))
+                throw InputError(at({"injection.radius", "domain.size_x", "domain.size_y"}) +
+                                 ": the bolus diameter " + brief(2.0 * inj.radius_um, "um") +
+                                 " must be smaller than the box (domain.size_x, domain.size_y)");
+            if (inj.radius_um < 2.0 * std::max(d.dx_um, d.dz_um))
+                throw InputError(at({"injection.radius", "domain.dx", "domain.dz"}) + ": grid too coarse for the bolus: "
+                                 "injection.radius = " + brief(inj.radius_um, "um") + " needs domain.dx and domain.dz <= " +
+                                 brief(0.5 * inj.radius_um, "um"));
+        }
     }
 };
 

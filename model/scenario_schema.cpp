@@ -243,6 +243,47 @@ std::vector<Key> build_keys() {
         add(std::move(closure));
     }
 
+    // [wound] (docs/wound-and-injection.md)
+    add(choice<WoundShape>("wound.shape", {"none", "disk", "strip", "box"}, '-',
+                           "wound bed without stratum corneum and epidermis: none, disk (burn), strip (scratch), or the "
+                           "whole box",
+                           [](auto& s) -> auto& { return s.wound.shape; }));
+    add(quantity("wound.radius", uk::length, "mm", quote("1 mm"), positive_up_to(100), '-', "radius of a disk wound",
+                 [](auto& s) -> auto& { return s.wound.radius_um; }));
+    add(quantity("wound.width", uk::length, "mm", quote("0.5 mm"), positive_up_to(100), '-',
+                 "width of a strip wound (across, along x)", [](auto& s) -> auto& { return s.wound.width_um; }));
+    add(quantity("wound.length", uk::length, "mm", quote("2 mm"), positive_up_to(100), '-',
+                 "length of a strip wound (along y)", [](auto& s) -> auto& { return s.wound.length_um; }));
+    add(quantity("wound.dermis_loss", uk::length, "um", quote("0 um"), closed(0, 1e4), 'A',
+                 "upper dermis missing under the lost epidermis (the wound bed lies this much deeper)",
+                 [](auto& s) -> auto& { return s.wound.dermis_loss_um; }));
+    add(quantity("wound.front_speed", uk::speed, "mm/d", quote("0.2 mm/d"), closed(0, 100), 'A',
+                 "v0: re-epithelialisation front speed from the wound edge without EVs",
+                 [](auto& s) -> auto& { return s.wound.front_speed_um_per_s; }));
+    add(number("wound.ev_acceleration", "1", closed(0, 100), 'A',
+               "a_S: the front moves up to 1 + a_S times faster with saturating EV signal at the front",
+               [](auto& s) -> auto& { return s.wound.ev_acceleration; }));
+    add(number("wound.signal_half", "10", positive_up_to(1e12), 'A',
+               "K_S: cargo signal (EV equivalents per cell) at the front for half the acceleration",
+               [](auto& s) -> auto& { return s.wound.signal_half; }));
+    add(quantity("wound.sense_band", uk::length, "um", quote("200 um"), positive_up_to(1e4), 'A',
+                 "dermal cells within this distance of the front (and below the bed) give its signal",
+                 [](auto& s) -> auto& { return s.wound.sense_band_um; }));
+
+    // [injection]
+    add(boolean("injection.enabled", "false", '-',
+                "inject the product as a bolus at depth instead of applying a film (dose = product.concentration "
+                "x injection.volume)",
+                [](auto& s) -> auto& { return s.injection.enabled; }));
+    add(quantity("injection.depth", uk::length, "um", quote("600 um"), positive_up_to(1e4), 'A',
+                 "depth of the bolus centre below the skin surface",
+                 [](auto& s) -> auto& { return s.injection.depth_um; }));
+    add(quantity("injection.volume", uk::volume, "uL", quote("0.1 uL"), positive_up_to(1e4), 'A', "injected volume (0.1 uL fills a sphere of about 290 um)",
+                 [](auto& s) -> auto& { return s.injection.volume_um3; }));
+    add(quantity("injection.radius", uk::length, "um", quote("300 um"), positive_up_to(1e4), 'A',
+                 "radius of the tissue sphere the bolus fills uniformly at t = 0",
+                 [](auto& s) -> auto& { return s.injection.radius_um; }));
+
     // [product]
     add(quantity("product.concentration", uk::concentration, "/mL", quote("1e10 /mL"), closed(0, 1e15), 'A',
                  "vesicle number concentration of the product",
@@ -334,11 +375,13 @@ std::vector<Key> build_keys() {
                                "agents: stochastic macrophage agents; mean_field: densities on the response grid "
                                "(the Waugh-Sherratt ODE in space)",
                                [](auto& s) -> auto& { return s.responses.macrophages; }));
-    add(choice<InjurySite>("responses.injury", {"channel_walls", "uniform"}, 'A',
-                           "where macrophages are recruited: around the needle channels, or the whole dermis",
+    add(choice<InjurySite>("responses.injury", {"channel_walls", "uniform", "wound", "injection"}, 'A',
+                           "where macrophages are recruited: around the needle channels, the whole dermis, the wound "
+                           "bed and walls, or the injected bolus",
                            [](auto& s) -> auto& { return s.responses.injury; }));
     add(quantity("responses.injury_radius", uk::length, "um", quote("50 um"), closed(0, 1e4), 'A',
-                 "injured tissue around the channel wall", [](auto& s) -> auto& { return s.responses.injury_radius_um; }));
+                 "injured tissue around the channel wall (wound surface, bolus)",
+                 [](auto& s) -> auto& { return s.responses.injury_radius_um; }));
     add(quantity("responses.crowding_length", uk::length, "um", quote("100 um"), closed(0, 1e4), 'A',
                  "smoothing length of the agent density that sets crowding (k3)",
                  [](auto& s) -> auto& { return s.responses.crowding_length_um; }));

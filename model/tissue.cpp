@@ -45,7 +45,9 @@ Grid grid_for(const Scenario& s) {
     return g;
 }
 
-Tissue::Tissue(const Scenario& s) : grid_(grid_for(s)), layer_of_row_(rows_by_centre_depth(grid_, s)) {
+Tissue::Tissue(const Scenario& s)
+    : grid_(grid_for(s)), layer_of_row_(rows_by_centre_depth(grid_, s)),
+      wound_(s.wound, grid_.size_x_um(), grid_.size_y_um(), wound_bed_depth_um(s)) {
     const auto& n = s.needles;
     if (!n.enabled) return;
     shape_.shape = n.shape;
@@ -78,6 +80,7 @@ double Tissue::open_half_width_um(double t_s) const {
 
 void Tissue::lumen_fraction(double half_width_um, std::span<double> out) const {
     std::fill(out.begin(), out.end(), 0.0);
+    wound_.add_cavity_fraction(grid_, out);
     if (half_width_um <= 0.0 || channels_.empty()) return;
     // Sub-sampling each voxel keeps the open area a smooth function of the radius, so the
     // flux falls continuously as the channel closes instead of in voxel-sized jumps.

@@ -3,6 +3,7 @@
 
 #include "model/grid.hpp"
 #include "model/scenario.hpp"
+#include "model/wound.hpp"
 
 #include <span>
 #include <vector>
@@ -33,12 +34,14 @@ public:
     std::span<const Layer> layer_rows() const { return layer_of_row_; }
     const std::vector<ChannelSite>& channels() const { return channels_; }
     const ChannelShape& channel_shape() const { return shape_; }
+    // The wound bed, if any: its cavity is open fluid like a channel lumen that never closes.
+    const WoundGeometry& wound() const { return wound_; }
 
     // Mouth half-width (cone radius or pyramid half-side) at time t; 0 once closed.
     double open_half_width_um(double t_s) const;
 
-    // Fraction of each voxel occupied by open channel lumen for a given mouth half-width.
-    // Writes zeros everywhere else; `out` has grid().size() entries.
+    // Fraction of each voxel occupied by open channel lumen for a given mouth half-width, or
+    // by the wound cavity. Writes zeros everywhere else; `out` has grid().size() entries.
     void lumen_fraction(double half_width_um, std::span<double> out) const;
 
 private:
@@ -46,6 +49,7 @@ private:
     std::vector<Layer> layer_of_row_;
     std::vector<ChannelSite> channels_;
     ChannelShape shape_;
+    WoundGeometry wound_;
 };
 
 // Grid dimensions the scenario asks for (used for memory estimates before any allocation).

@@ -127,6 +127,7 @@ inline constexpr Kind mass{"a mass", "1 mg", dim::mass, "mg"};
 inline constexpr Kind mass_rate{"a mass rate", "70 fg/d", Dimension{{0, -1, 1, 0, 0, 0}}, "fg/d"};
 inline constexpr Kind mass_concentration{"a mass concentration", "6 ng/mL", Dimension{{-3, 0, 1, 0, 0, 0}}, "ng/mL"};
 inline constexpr Kind volume_rate{"a volume rate", "0.01 um^3/s", Dimension{{3, -1, 0, 0, 0, 0}}, "um^3/s"};
+inline constexpr Kind speed{"a speed", "0.2 mm/d", Dimension{{1, -1, 0, 0, 0, 0}}, "mm/d"};
 } // namespace kind
 
 // `a length such as "500 um"`

@@ -17,6 +17,16 @@ CellModel::CellModel(const Scenario& s, const Tissue& tissue, std::span<const do
       groups_(group_by_voxel(cells_)), uptake_(uptake_setup(s, tissue, class_d0_um2_per_s)),
       signalling_(signalling_setup(s)), class_fraction_(class_fraction.begin(), class_fraction.end()) {
     responses_.sense(cells_);
+    if (tissue.wound().enabled()) front_.emplace(tissue.wound());
+}
+
+ResponseReadout CellModel::readout() const {
+    ResponseReadout r = responses_.readout(cells_);
+    if (front_) {
+        r.wound = true;
+        r.wound_closed_fraction = front_->closed_fraction();
+    }
+    return r;
 }
 
 void CellModel::vesicle_step(std::span<const std::span<double>> class_fields, double dt_s, bool capture) {
@@ -51,6 +61,7 @@ void CellModel::response_step(double dt_s) {
     // Macrophages moved, died or were born: regroup by voxel before the next uptake.
     if (scenario_.responses.macrophages == MacrophageMode::Agents || cells_.size() != before) groups_stale_ = true;
     responses_.sense(cells_);
+    if (front_) front_->advance(dt_s, front_signal(*front_, cells_));
 }
 
 CellLedger CellModel::ledger() const {

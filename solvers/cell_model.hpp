@@ -5,10 +5,12 @@
 #include "solvers/cell_population.hpp"
 #include "solvers/cell_signalling.hpp"
 #include "solvers/cell_uptake.hpp"
+#include "solvers/reepithelialisation.hpp"
 #include "solvers/responses.hpp"
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -41,7 +43,8 @@ public:
     // Share of each cell type that has captured at least one whole vesicle.
     std::array<double, kCellTypeCount> reached_fraction() const;
     std::array<std::size_t, kCellTypeCount> counts() const;
-    ResponseReadout readout() const { return responses_.readout(cells_); }
+    // The responses, and the closed share of the wound when there is one.
+    ResponseReadout readout() const;
 
     const CellPopulation& cells() const { return cells_; }
     const Responses& responses() const { return responses_; }
@@ -53,6 +56,7 @@ private:
     const Tissue& tissue_;
     Responses responses_;
     CellPopulation cells_;
+    std::optional<ReepithelialisationFront> front_; // with a wound only
     VoxelGroups groups_;
     bool groups_stale_ = false;
     UptakeSetup uptake_;

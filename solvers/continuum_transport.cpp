@@ -1,5 +1,7 @@
 #include "solvers/continuum_transport.hpp"
 
+#include "solvers/injection.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,14 +14,19 @@ ContinuumTransport::ContinuumTransport(const Scenario& s, const Tissue& tissue)
       rates_(layer_reaction_rates(s)), lumen_hindrance_(s.lumen_hindrance), drying_time_s_(s.product.drying_time_s),
       applied_concentration_(s.product.concentration_per_um3), lumen_(grid_.size(), 0.0) {
     for (std::size_t l = 0; l < hindrance_.size(); ++l) hindrance_[l] = s.layers[l].hindrance;
-    const double film_volume = s.product.volume_per_area_um * grid_.size_x_um() * grid_.size_y_um();
-    applied_ = s.product.concentration_per_um3 * film_volume;
+    // An injected product has no film on the skin: the whole dose starts in the bolus.
+    const double film_volume =
+        s.injection.enabled ? 0.0 : s.product.volume_per_area_um * grid_.size_x_um() * grid_.size_y_um();
+    const double bolus = s.injection.enabled ? s.product.concentration_per_um3 * s.injection.volume_um3 : 0.0;
+    applied_ = s.product.concentration_per_um3 * film_volume + bolus;
     const bool sink = s.domain.bottom == BottomBoundary::Sink;
+    const InjectionBolus injection(s.injection, 0.5 * grid_.size_x_um(), 0.5 * grid_.size_y_um());
     for (const auto& c : classes_) {
         free_.emplace_back(grid_.size(), 0.0);
         bound_.emplace_back(grid_.size(), 0.0);
         operators_.emplace_back(grid_, sink);
-        reservoirs_.push_back({applied_ * c.fraction, film_volume, true});
+        reservoirs_.push_back({s.product.concentration_per_um3 * film_volume * c.fraction, film_volume, true});
+        if (s.injection.enabled) injection.add_to_field(grid_, bolus * c.fraction, free_.back());
     }
     update_geometry(0.0);
 }

@@ -34,7 +34,7 @@ public:
     double open_half_width_um() const override { return half_width_um_; }
     double reservoir_concentration() const override;
     double applied_concentration() const override { return applied_concentration_; }
-    bool delivering() const override { return mouths_open_ && half_width_um_ > 0.0; }
+    bool delivering() const override { return mouths_open_ && (half_width_um_ > 0.0 || tissue_.wound().enabled()); }
 
 private:
     void update_geometry(double t_s);

@@ -19,6 +19,18 @@ double interpolate_at(const std::vector<ResponseSample>& s, double t, double Res
     return kNaN;
 }
 
+// First time a rising member reaches `level` (linear between samples; NaN: never).
+double first_reaching(const std::vector<ResponseSample>& s, double level, double ResponseReadout::*member) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i].readout.*member < level) continue;
+        if (i == 0) return s[0].time_s;
+        const double a = s[i - 1].readout.*member, b = s[i].readout.*member;
+        const double w = b > a ? (level - a) / (b - a) : 1.0;
+        return s[i - 1].time_s + w * (s[i].time_s - s[i - 1].time_s);
+    }
+    return kNaN;
+}
+
 double area(const std::vector<ResponseSample>& s, double ResponseReadout::*member) {
     double sum = 0.0;
     for (std::size_t i = 1; i < s.size(); ++i)
@@ -57,11 +69,14 @@ ResponseSummary summarise(const std::vector<ResponseSample>& s) {
             }
     out.repair_fraction_day3 = interpolate_at(s, 3 * kDay, &ResponseReadout::repair_fraction);
     out.repair_fraction_day7 = interpolate_at(s, 7 * kDay, &ResponseReadout::repair_fraction);
+    out.wound = last.wound;
+    out.wound_closure_50pct_s = first_reaching(s, 0.5, &ResponseReadout::wound_closed_fraction);
+    out.wound_closure_90pct_s = first_reaching(s, 0.9, &ResponseReadout::wound_closed_fraction);
     return out;
 }
 
 std::vector<NamedValue> readout_table(const ResponseSummary& r) {
-    return {{"new_collagen_I", r.collagen1_ng, "ng"},
+    std::vector<NamedValue> table{{"new_collagen_I", r.collagen1_ng, "ng"},
             {"new_collagen_III", r.collagen3_ng, "ng"},
             {"collagen_III_to_I", r.collagen3_to_1, "1"},
             {"tnf_auc", r.tnf_auc_ng_per_ml_day, "ng/mL d"},
@@ -70,6 +85,11 @@ std::vector<NamedValue> readout_table(const ResponseSummary& r) {
             {"repair_fraction_day3", r.repair_fraction_day3, "1"},
             {"repair_fraction_day7", r.repair_fraction_day7, "1"},
             {"tnf_below_10pct_of_peak", r.tnf_below_10pct_day, "d"}};
+    if (r.wound) {
+        table.push_back({"wound_closure_50pct_time_s", r.wound_closure_50pct_s, "s"});
+        table.push_back({"wound_closure_90pct_time_s", r.wound_closure_90pct_s, "s"});
+    }
+    return table;
 }
 
 std::vector<FoldChange> fold_changes(const ResponseSummary& e, const ResponseSummary& c) {

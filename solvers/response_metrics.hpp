@@ -26,6 +26,10 @@ struct ResponseSummary {
     double il10_auc_ng_per_ml_day = 0.0;
     double repair_fraction_day3 = 0.0;   // interpolated (NaN if the run is shorter)
     double repair_fraction_day7 = 0.0;
+    // With a wound: first times the closed share reaches 50 % and 90 % (NaN: not in the run).
+    bool wound = false;
+    double wound_closure_50pct_s = 0.0;
+    double wound_closure_90pct_s = 0.0;
 };
 
 // Summary of a series sampled in time order (trapezoidal areas, linear interpolation).

@@ -1,6 +1,7 @@
 #include "solvers/responses.hpp"
 
 #include "solvers/inflammation_ode.hpp"
+#include "solvers/injection.hpp"
 #include "solvers/particle_rng.hpp"
 
 #include <boost/numeric/odeint/integrate/integrate_n_steps.hpp>
@@ -106,6 +107,16 @@ double Responses::injury_at(double x, double y, double z) const {
     if (!in_dermis(z) && z < top_um_) return 0.0;
     const auto& r = scenario_.responses;
     if (r.injury == InjurySite::Uniform) return 1.0;
+    if (r.injury == InjurySite::Wound) {
+        const WoundGeometry& wound = tissue_.wound();
+        if (wound.in_cavity(x, y, z)) return 0.0; // no tissue left there
+        return wound.distance_to_surface_um(x, y, z) <= r.injury_radius_um ? 1.0 : 0.0;
+    }
+    if (r.injury == InjurySite::Injection) {
+        const Grid& box = tissue_.grid();
+        const InjectionBolus bolus(scenario_.injection, 0.5 * box.size_x_um(), 0.5 * box.size_y_um());
+        return bolus.distance_um(x, y, z) <= r.injury_radius_um ? 1.0 : 0.0;
+    }
     const ChannelShape& shape = tissue_.channel_shape();
     const Grid& g = tissue_.grid();
     const bool periodic = scenario_.needles.array_nx == 0;

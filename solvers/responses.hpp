@@ -43,6 +43,8 @@ struct ResponseReadout {
     double il10_ng_per_ml = 0.0;
     double collagen1_ng = 0.0; // new collagen in the box
     double collagen3_ng = 0.0;
+    bool wound = false;                 // a wound is closing (solvers/reepithelialisation.hpp)
+    double wound_closed_fraction = 0.0; // closed share of the initial wound area
 };
 
 // K(T) of Waugh & Sherratt (cells/mm^3/day for T in ng/mL), in internal units: recruits per um^3 per s.
