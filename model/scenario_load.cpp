@@ -26,6 +26,12 @@ using schema::Key;
 using schema::Type;
 using schema::Value;
 
+// The largest grid a scenario may ask for: cell counts fit an int and voxel counts (and their
+// products with a few fields and size classes) never wrap. Far beyond any memory: whether a
+// grid fits is checked against the machine before a run (app/memory_check.hpp).
+constexpr double kMaxCellsPerAxis = 1e9;
+constexpr double kMaxVoxels = 1e12;
+
 std::string_view trim(std::string_view s) {
     const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     while (!s.empty() && space(s.front())) s.remove_prefix(1);
@@ -426,6 +432,28 @@ private:
         return source_;
     }
 
+    // Counts as grid_for (model/tissue.cpp) makes them, in floating point so that nothing
+    // overflows here: a domain.dx of 1e-300 um must be a message, not an int overflow.
+    void check_grid_size(const Scenario& s) const {
+        const auto& d = s.domain;
+        const double depth = s.tissue_depth_um();
+        double voxels = 1.0;
+        for (const auto& [axis, length, spacing, spacing_key] :
+             {std::tuple{"x", d.size_x_um, d.dx_um, "domain.dx"}, std::tuple{"y", d.size_y_um, d.dx_um, "domain.dx"},
+              std::tuple{"z", depth, d.dz_um, "domain.dz"}}) {
+            const double cells = std::max(1.0, std::round(length / spacing));
+            if (!(cells <= kMaxCellsPerAxis))
+                throw InputError(at({spacing_key}) + ": grid too fine: " + spacing_key + " = " + brief(spacing, "um") +
+                                 " gives " + brief(cells) + " cells along " + axis + " (" + brief(length, "um") +
+                                 "); at most " + brief(kMaxCellsPerAxis) + "; use a coarser " + spacing_key);
+            voxels *= cells;
+        }
+        if (!(voxels <= kMaxVoxels))
+            throw InputError(at({"domain.dx", "domain.dz"}) + ": grid too fine: domain.dx = " + brief(d.dx_um, "um") +
+                             " and domain.dz = " + brief(d.dz_um, "um") + " give " + brief(voxels) + " voxels; at most " +
+                             brief(kMaxVoxels) + "; use a coarser domain.dx or domain.dz");
+    }
+
     void validate(const Scenario& s) const {
         const auto& n = s.needles;
         const auto& d = s.domain;
@@ -441,6 +469,8 @@ private:
                                  std::to_string(d.min_cells_per_layer) + " (domain.min_cells_per_layer); use domain.dz <= " +
                                  brief(thickness / d.min_cells_per_layer, "um"));
         }
+
+        check_grid_size(s);
 
         if ((n.array_nx == 0) != (n.array_ny == 0))
             throw InputError(at({"microneedles.array"}) + ": microneedles.array = [" + std::to_string(n.array_nx) + ", " +

@@ -2,8 +2,9 @@
 # exoderm developer entry point: installs what is missing (Debian packages), builds, runs.
 #   scripts/dev.sh run-default   build and run scenarios/default.toml -> results/default.h5
 #   scripts/dev.sh test          build and run the whole test suite (ctest)
+#   scripts/dev.sh test-sanitize build with ASan + UBSan (preset asan) and run the suite; zero reports
 #   scripts/dev.sh build         build only
-#   scripts/dev.sh deps [--paraview]   install the Debian packages only
+#   scripts/dev.sh deps [--paraview] [--fuzz]   install the Debian packages only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ BUILD_PACKAGES=(cmake ninja-build g++ libboost-dev libeigen3-dev libhdf5-dev hdf
                 python3-h5py python3-numpy python3-matplotlib python3-scipy)
 # The ParaView rendering test needs these too (about 190 MB).
 PARAVIEW_PACKAGES=(paraview python3-paraview xvfb)
+# The libFuzzer build (scripts/fuzz.sh) uses Debian's clang and its sanitizer runtimes.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 install_packages() {
     local missing=()
@@ -38,7 +41,13 @@ build() {
 case "${1:-}" in
 deps)
     install_packages "${BUILD_PACKAGES[@]}"
-    [ "${2:-}" = "--paraview" ] && install_packages "${PARAVIEW_PACKAGES[@]}"
+    for option in "${@:2}"; do
+        case "$option" in
+        --paraview) install_packages "${PARAVIEW_PACKAGES[@]}" ;;
+        --fuzz) install_packages "${FUZZ_PACKAGES[@]}" ;;
+        *) echo "error: deps: unknown option $option (expected --paraview or --fuzz)" >&2; exit 2 ;;
+        esac
+    done
     ;;
 build)
     install_packages "${BUILD_PACKAGES[@]}"
@@ -55,8 +64,16 @@ test)
     build
     ctest --preset release
     ;;
+test-sanitize)
+    # ASan + UBSan (cmake/Sanitizers.cmake); the last test, sanitizer_reports, fails when any
+    # sanitizer report was written during the run.
+    install_packages "${BUILD_PACKAGES[@]}" "${PARAVIEW_PACKAGES[@]}"
+    cmake --preset asan >/dev/null
+    cmake --build --preset asan -j "$(nproc)"
+    ctest --preset asan
+    ;;
 *)
-    sed -n '2,7p' "$0"
+    sed -n '2,8p' "$0"
     exit 2
     ;;
 esac

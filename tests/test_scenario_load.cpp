@@ -443,3 +443,17 @@ TEST_CASE("docs/scenario-reference.md lists every key of the schema", "[scenario
         CHECK_THAT(text.str(), Contains("`" + key.path + "`"));
     }
 }
+
+TEST_CASE("A grid spacing so fine that the cell count would overflow is refused with the count", "[scenario][bad-input]") {
+    // lround(707 um / 1e-300 um) does not fit a long: the grid silently became 1 cell wide.
+    const std::string per_axis = error_of("[domain]\ndx = \"1e-300 um\"\n");
+    CHECK_THAT(per_axis, Contains("scenarios/x.toml:2: grid too fine: domain.dx = 1e-300 um"));
+    CHECK_THAT(per_axis, Contains("cells along x"));
+    // 1e-4 um in every direction: about 7e6 x 7e6 x 1e7 voxels, far past any memory; at 1e-7 um
+    // the count passed 2^64 and wrapped (tests/fuzz_regressions/grid_voxel_count_wraps_2_64).
+    const std::string total = error_of("", {"domain.dx=1e-4 um", "domain.dz=1e-4 um"});
+    CHECK_THAT(total, Contains("--set domain.dx: grid too fine"));
+    CHECK_THAT(total, Contains("voxels; at most 1e+12"));
+    // The finest grid the loader accepts still counts without wrapping.
+    CHECK_NOTHROW(load_scenario_text("[domain]\ndx = \"1 um\"\ndz = \"1 um\"\n", "scenarios/x.toml"));
+}

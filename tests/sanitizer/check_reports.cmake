@@ -1,0 +1,22 @@
+# ctest -P script: the sanitizer suite passes only with zero report files. MODE=clean empties
+# the report folder before the tests (fixture setup), MODE=check lists every report found
+# after them (fixture cleanup) and fails.
+if(NOT DEFINED LOG_DIR)
+  message(FATAL_ERROR "check_reports.cmake: LOG_DIR not set")
+endif()
+if(MODE STREQUAL "clean")
+  file(REMOVE_RECURSE "${LOG_DIR}")
+  file(MAKE_DIRECTORY "${LOG_DIR}")
+  return()
+endif()
+file(GLOB reports "${LOG_DIR}/*")
+list(LENGTH reports count)
+if(count EQUAL 0)
+  message(STATUS "no sanitizer reports in ${LOG_DIR}")
+  return()
+endif()
+foreach(report IN LISTS reports)
+  file(READ "${report}" text)
+  message("==== ${report}\n${text}")
+endforeach()
+message(FATAL_ERROR "${count} sanitizer report(s) in ${LOG_DIR}")
