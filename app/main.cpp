@@ -1,8 +1,10 @@
 // exoderm command line: check and run scenario files.
 #include "app/memory_check.hpp"
+#include "app/exit_codes.hpp"
 #include "app/mpi_session.hpp"
 #include "app/report_command.hpp"
 #include "app/run_command.hpp"
+#include "app/stop_signal.hpp"
 #include "app/sweep_command.hpp"
 #include "exoderm_version.hpp"
 #include "model/errors.hpp"
@@ -14,13 +16,13 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
 namespace {
 
-constexpr int kExitFault = 1;
-constexpr int kExitBadInput = 2;
+constexpr int kExitBadInput = exoderm::exit_code::kBadInput;
 
 std::string join_arguments(int argc, char** argv) {
     std::string line;
@@ -34,6 +36,28 @@ std::string join_arguments(int argc, char** argv) {
 int fail(const char* kind, const std::string& message, int code) {
     std::fprintf(stderr, "exoderm: %s: %s\n", kind, message.c_str());
     return code;
+}
+
+// The one message and exit code of an error that ends a command (app/exit_codes.hpp).
+int fail_with(const std::exception_ptr& error) {
+    namespace code = exoderm::exit_code;
+    try {
+        std::rethrow_exception(error);
+    } catch (const exoderm::InputError& e) {
+        return fail("bad input", e.what(), code::kBadInput);
+    } catch (const exoderm::OutputPathError& e) {
+        return fail("output", e.what(), code::kBadInput);
+    } catch (const exoderm::OutputError& e) {
+        return fail("output failed", e.what(), code::kOutputFailed);
+    } catch (const exoderm::NumericalFault& e) {
+        return fail("numerical fault", e.what(), code::kNumericalFault);
+    } catch (const exoderm::StopRequested& e) {
+        return fail("stopped", e.what(), code::signal_exit(e.signal_number()));
+    } catch (const std::bad_alloc&) {
+        return fail("out of memory", "an allocation failed; see exoderm check for the memory estimate", code::kFault);
+    } catch (const std::exception& e) {
+        return fail("failed", e.what(), code::kFault);
+    }
 }
 
 // "k/N" of --shard.
@@ -64,12 +88,8 @@ int sweep_main(exoderm::SweepOptions options, const std::string& shard, const ex
     options.ranks = mpi.size();
     try {
         exoderm::run_sweep(options, mpi.active() ? &exoderm::MpiSession::barrier : nullptr);
-    } catch (const exoderm::InputError& e) {
-        return fail("bad input", e.what(), kExitBadInput);
-    } catch (const exoderm::OutputError& e) {
-        return fail("output", e.what(), kExitBadInput);
-    } catch (const std::exception& e) {
-        return fail("sweep failed", e.what(), kExitFault);
+    } catch (...) {
+        return fail_with(std::current_exception());
     }
     return 0;
 }
@@ -148,16 +168,15 @@ int main(int argc, char** argv) {
         options.restart = restart;
         options.quiet = quiet;
         options.command_line = join_arguments(argc, argv);
+        exoderm::install_stop_handlers();
         return sweep_main(options, shard, mpi);
     }
     if (*merge) {
         try {
             std::vector<std::filesystem::path> inputs(merge_inputs.begin(), merge_inputs.end());
             exoderm::merge_sweeps(inputs, output, force, join_arguments(argc, argv));
-        } catch (const exoderm::InputError& e) {
-            return fail("bad input", e.what(), kExitBadInput);
-        } catch (const exoderm::OutputError& e) {
-            return fail("output", e.what(), kExitBadInput);
+        } catch (...) {
+            return fail_with(std::current_exception());
         }
         return 0;
     }
@@ -181,14 +200,11 @@ int main(int argc, char** argv) {
     options.overwrite = force;
     options.quiet = quiet;
     options.command_line = join_arguments(argc, argv);
+    exoderm::install_stop_handlers();
     try {
         exoderm::run_scenario(scenario, options);
-    } catch (const exoderm::OutputError& e) {
-        return fail("output", e.what(), kExitBadInput);
-    } catch (const exoderm::InputError& e) {
-        return fail("bad input", e.what(), kExitBadInput);
-    } catch (const std::exception& e) {
-        return fail("run failed", e.what(), kExitFault);
+    } catch (...) {
+        return fail_with(std::current_exception());
     }
     return 0;
 }

@@ -1,9 +1,12 @@
 #include "app/run_command.hpp"
 
 #include "app/progress.hpp"
+#include "app/stop_signal.hpp"
 #include "exoderm_version.hpp"
 #include "io/recorder.hpp"
+#include "io/run_guard.hpp"
 #include "io/run_recorder.hpp"
+#include "model/errors.hpp"
 #include "model/scenario_load.hpp"
 #include "model/vesicle_sizes.hpp"
 #include "solvers/simulation.hpp"
@@ -11,6 +14,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -50,6 +54,16 @@ std::string amount_line(const char* label, double value, double applied) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "  %-28s %12.5g  %s\n", label, value, percent(value, applied).c_str());
     return buf;
+}
+
+// Test-only (docs/RELIABILITY.md): EXODERM_TEST_FAULT=<nan|inf|negative>@<time_s>.
+void arm_test_fault(Simulation& simulation) {
+    const char* text = std::getenv("EXODERM_TEST_FAULT");
+    if (text == nullptr || *text == '\0') return;
+    const InjectedFault fault = parse_injected_fault(text);
+    if (fault.kind == FieldProblem::None)
+        throw InputError(std::string("EXODERM_TEST_FAULT=") + text + ": expected <nan|inf|negative>@<time_s>");
+    simulation.inject_test_fault(fault);
 }
 
 } // namespace
@@ -93,6 +107,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     info.seed = s.seed;
     const auto started = std::chrono::steady_clock::now();
     Simulation simulation(s);
+    arm_test_fault(simulation);
     const Grid& g = simulation.tissue().grid();
     Recorder recorder(options.output, options.overwrite, info, {g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um});
     recorder.set_compression(s.output.compression_level);
@@ -101,7 +116,9 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     const bool days = s.time.end_s > 3 * 86400.0;
     ProgressBar bar(s.time.end_s * (with_control ? 2 : 1), days ? "d" : "h", days ? 86400.0 : 3600.0,
                     !options.quiet && stderr_is_terminal());
-    ProgressObserver observer(run_recorder, bar, 0.0);
+    ProgressObserver progress(run_recorder, bar, 0.0);
+    RunGuard guard(&recorder, simulation, "run", true, stop_signal);
+    ObserverList observer({&guard, &progress});
     simulation.run(observer);
     // The matched vehicle control: the same scenario and seed without EVs.
     std::vector<FoldChange> folds;
@@ -110,7 +127,9 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         const Scenario control = vehicle_control_of(s);
         Simulation control_simulation(control);
         ResponseRecorder control_recorder(recorder, control, "control_responses");
-        ProgressObserver control_observer(control_recorder, bar, s.time.end_s);
+        ProgressObserver control_progress(control_recorder, bar, s.time.end_s);
+        RunGuard control_guard(&recorder, control_simulation, "vehicle control", false, stop_signal);
+        ObserverList control_observer({&control_guard, &control_progress});
         control_simulation.run(control_observer);
         const auto& run_responses = run_recorder.tracker().responses();
         const auto& control_responses = control_recorder.tracker().responses();

@@ -1,6 +1,9 @@
 #include "app/sweep_command.hpp"
 
+#include "app/memory_check.hpp"
 #include "app/progress.hpp"
+#include "app/stop_signal.hpp"
+#include "io/run_guard.hpp"
 #include "io/sweep_runner.hpp"
 #include "io/sweep_table.hpp"
 #include "model/errors.hpp"
@@ -35,10 +38,42 @@ std::string eta_text(double seconds) {
     return buf;
 }
 
+// Refuses the sweep before it starts if its largest run, times the runs that go at once (one per
+// thread), would not fit in memory: before the journal or anything else is written.
+void check_sweep_memory(const SweepSpec& spec, const SweepOptions& o) {
+    std::optional<Scenario> largest;
+    double largest_bytes = -1.0;
+    std::size_t runs = 0;
+    for (std::size_t i = static_cast<std::size_t>(o.shard - 1); i < spec.run_count();
+         i += static_cast<std::size_t>(o.shards)) {
+        ++runs;
+        const SweepRun run = spec.run(i);
+        Scenario s;
+        try {
+            s = load_scenario_text(spec.source_text, spec.source_name, run.overrides, SweepSection::Ignore);
+        } catch (const InputError&) {
+            continue; // this run fails on its own, recorded with its error (run_sweep_run)
+        }
+        const double bytes = estimate_memory_bytes(s);
+        if (bytes > largest_bytes) {
+            largest_bytes = bytes;
+            largest = std::move(s);
+        }
+    }
+    if (!largest) return;
+    const std::size_t at_once = std::min<std::size_t>(runs, static_cast<std::size_t>(omp_get_max_threads()));
+    try {
+        check_memory(*largest, at_once);
+    } catch (const InputError& e) {
+        throw InputError(std::string("sweep ") + e.what());
+    }
+}
+
 } // namespace
 
 std::size_t run_sweep(const SweepOptions& o, void (*barrier)()) {
     const SweepSpec spec = load_sweep(o.sweep_file);
+    check_sweep_memory(spec, o);
     const fs::path journal_path = journal_folder(o.output);
     if (o.restart && o.rank == 0) {
         std::error_code ec;
@@ -84,9 +119,17 @@ std::size_t run_sweep(const SweepOptions& o, void (*barrier)()) {
             std::fprintf(stderr, "\r\033[K  %zu / %zu runs, %zu failed, %s left", finished, pending.size(), failed,
                          eta_text(eta).c_str());
         }
-    });
+    }, [] { return stop_signal() != 0; });
     if (show) std::fputs("\n", stderr);
     if (barrier) barrier();
+    if (const int sig = stop_signal()) {
+        // No table yet (it would look finished): the journal keeps every finished run, and the same
+        // command again resumes the sweep.
+        throw StopRequested(sig, signal_name(sig) + " received; the sweep stopped after its current runs (" +
+                                     std::to_string(finished) + " of " + std::to_string(pending.size()) +
+                                     " finished, kept in " + journal_path.string() +
+                                     "); run the same command again to resume it");
+    }
     if (o.rank != 0) return failed;
 
     // The table of this shard (with MPI: of all ranks): what the journal holds for it.

@@ -603,9 +603,9 @@ void Recorder::Impl::create_file(const RunInfo& info) {
 Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& info, const GridInfo& grid)
     : impl_(std::make_unique<Impl>()) {
     validate_grid(grid);
-    if (path.empty()) throw OutputError("output path is empty");
+    if (path.empty()) throw OutputPathError("output path is empty");
     if (path.extension() == ".xmf" || path.extension() == ".part") {
-        throw OutputError("output '" + path.string() + "' must not end in " + path.extension().string() +
+        throw OutputPathError("output '" + path.string() + "' must not end in " + path.extension().string() +
                           ": that name is used for the index / the file being written");
     }
 
@@ -613,12 +613,12 @@ Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& in
     std::error_code error;
     const fs::file_status status = fs::symlink_status(path, error);
     if (fs::exists(status)) {
-        if (!overwrite) throw OutputError("output '" + path.string() + "' exists; use --force to overwrite");
-        if (fs::is_directory(status)) throw OutputError("output '" + path.string() + "' is a folder, not a file");
+        if (!overwrite) throw OutputPathError("output '" + path.string() + "' exists; use --force to overwrite");
+        if (fs::is_directory(status)) throw OutputPathError("output '" + path.string() + "' is a folder, not a file");
     }
     const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
     if (!fs::is_directory(folder, error)) {
-        throw OutputError("output folder '" + folder.string() + "' does not exist or is not a folder");
+        throw OutputPathError("output folder '" + folder.string() + "' does not exist or is not a folder");
     }
 
     impl_->final_path = path;
@@ -628,7 +628,7 @@ Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& in
     // A .part left by an earlier killed run is not worth keeping once a new run starts.
     fs::remove(impl_->part_path, error);
     if (error) {
-        throw OutputError("cannot remove stale '" + impl_->part_path.string() + "': " + error.message());
+        throw OutputPathError("cannot remove stale '" + impl_->part_path.string() + "': " + error.message());
     }
     // Probe with a plain file first: access(W_OK) says yes to root even on read-only places, and
     // the errno here gives a clearer message than HDF5's.
@@ -636,7 +636,7 @@ Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& in
         std::fclose(probe);
     } else {
         const int probe_errno = errno;
-        throw OutputError("output folder '" + folder.string() + "' is not writable: cannot create '" +
+        throw OutputPathError("output folder '" + folder.string() + "' is not writable: cannot create '" +
                           impl_->part_path.string() + "' (" + std::strerror(probe_errno) + ")");
     }
 
@@ -910,6 +910,17 @@ void Recorder::write_summary(const std::string& name, double value, const std::s
 
 void Recorder::flush() {
     impl_->run("flush", [&] { impl_->flush_everything(); });
+}
+
+void Recorder::mark_stopped(const std::string& reason, bool last_snapshot_is_last_good) {
+    impl_->run("mark_stopped", [&] {
+        const std::string what = "cannot mark '" + impl_->part_path.string() + "' stopped";
+        impl_->flush_everything();
+        impl_->writer.attribute_string(impl_->file.get(), "stopped", reason, what);
+        if (last_snapshot_is_last_good && !impl_->steps.empty())
+            impl_->writer.attribute_uint64(impl_->snapshots_group.get(), "last_good", impl_->steps.size() - 1, what);
+        impl_->writer.flush_file(what);
+    });
 }
 
 void Recorder::finish() {

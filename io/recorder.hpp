@@ -116,6 +116,12 @@ public:
     // Scalar summary metrics stored as attributes of /summary.
     void write_summary(const std::string& name, double value, const std::string& units);
 
+    // For a run that stops early (numerical fault, signal): writes the buffered rows, the root
+    // attribute stopped = reason and, if asked, /snapshots attribute last_good = the index of the
+    // last snapshot written (the state saved just before stopping); complete stays 0 and the file
+    // keeps its .part name (finish() is not to be called after this).
+    void mark_stopped(const std::string& reason, bool last_snapshot_is_last_good);
+
     // Sets complete = 1, closes, renames ".part" to the final name and writes the .xmf beside it.
     void finish();
 

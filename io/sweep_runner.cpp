@@ -1,6 +1,7 @@
 #include "io/sweep_runner.hpp"
 
 #include "io/recorder.hpp"
+#include "io/run_guard.hpp"
 #include "io/run_recorder.hpp"
 #include "model/scenario_load.hpp"
 #include "solvers/run_tracker.hpp"
@@ -9,6 +10,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -66,14 +69,18 @@ SweepRow run_sweep_run(const SweepSpec& spec, std::size_t index, const std::file
             recorder.set_compression(s.output.compression_level);
             RunRecorder run_recorder(recorder, s, simulation);
             run_recorder.select_fields(spec.fields, spec.field_times_s);
-            simulation.run(run_recorder);
+            RunGuard guard(&recorder, simulation, "run " + std::to_string(index), false);
+            ObserverList observers({&guard, &run_recorder});
+            simulation.run(observers);
             run_recorder.write_summary(0.0);
             recorder.finish();
             row.values = run_recorder.tracker().summary();
             responses = run_recorder.tracker().responses();
         } else {
             RunTracker tracker(s);
-            simulation.run(tracker);
+            RunGuard guard(nullptr, simulation, "run " + std::to_string(index), false);
+            ObserverList observers({&guard, &tracker});
+            simulation.run(observers);
             row.values = tracker.summary();
             responses = tracker.responses();
         }
@@ -81,7 +88,9 @@ SweepRow run_sweep_run(const SweepSpec& spec, std::size_t index, const std::file
             const Scenario control = vehicle_control_of(s);
             Simulation control_simulation(control);
             RunTracker control_tracker(control);
-            control_simulation.run(control_tracker);
+            RunGuard control_guard(nullptr, control_simulation, "vehicle control of run " + std::to_string(index), false);
+            ObserverList control_observers({&control_guard, &control_tracker});
+            control_simulation.run(control_observers);
             for (auto& v : control_summary(responses, control_tracker.responses()))
                 row.values.push_back(std::move(v));
         }
@@ -96,21 +105,33 @@ SweepRow run_sweep_run(const SweepSpec& spec, std::size_t index, const std::file
 }
 
 void run_sweep_runs(const SweepSpec& spec, const std::vector<std::size_t>& indices, const SweepJournal& journal,
-                    const std::function<void(const SweepRow&)>& on_done) {
+                    const std::function<void(const SweepRow&)>& on_done, const std::function<bool()>& stop) {
     const int threads = omp_get_max_threads();
     const int outer = std::max(1, std::min<int>(threads, static_cast<int>(indices.size())));
     const int inner = std::max(1, threads / outer);
     const int levels = omp_get_max_active_levels();
     omp_set_max_active_levels(2);
+    std::exception_ptr failure;
+    std::atomic<bool> failed{false};
 #pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
     for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(indices.size()); ++k) {
+        // Asked to stop: runs not yet started are skipped (they stay pending in the journal).
+        if (failed || (stop && stop())) continue;
         omp_set_num_threads(inner);
         const SweepRow row = run_sweep_run(spec, indices[static_cast<std::size_t>(k)], journal.folder());
-        journal.record(row);
+        try {
+            journal.record(row);
+        } catch (...) {
+#pragma omp critical(sweep_failure)
+            if (!failure) failure = std::current_exception();
+            failed = true;
+            continue;
+        }
 #pragma omp critical(sweep_done)
         on_done(row);
     }
     omp_set_max_active_levels(levels);
+    if (failure) std::rethrow_exception(failure);
 }
 
 } // namespace exoderm

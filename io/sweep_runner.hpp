@@ -26,8 +26,10 @@ std::filesystem::path sweep_run_file(const std::filesystem::path& fields_folder,
 
 // Runs `indices` in parallel (runs across threads, the threads left over inside the runs),
 // records each row in the journal when it is done and calls on_done(row) (serialised).
-// Every run is the same for any number of threads, so the journal is too.
+// Every run is the same for any number of threads, so the journal is too. When stop() says so
+// (a signal), runs not yet started are skipped. A journal write that fails (disk full) stops
+// further runs and is rethrown once the runs in progress are done.
 void run_sweep_runs(const SweepSpec& spec, const std::vector<std::size_t>& indices, const SweepJournal& journal,
-                    const std::function<void(const SweepRow&)>& on_done);
+                    const std::function<void(const SweepRow&)>& on_done, const std::function<bool()>& stop = {});
 
 } // namespace exoderm

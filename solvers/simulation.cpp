@@ -19,19 +19,34 @@ std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue
     return std::make_unique<ContinuumTransport>(scenario, tissue);
 }
 
-double estimate_memory_bytes(const Scenario& scenario) {
-    const double transport = scenario.transport_mode == TransportMode::Particles ? estimate_particle_bytes(scenario)
-                                                                               : estimate_continuum_bytes(scenario);
-    if (!scenario.cells.enabled) return transport;
-    // Cells: about 100 bytes each (positions, state, vesicle amounts, grouping).
+MemoryEstimate estimate_memory(const Scenario& scenario) {
+    MemoryEstimate e;
     const Grid g = grid_for(scenario);
+    if (scenario.transport_mode == TransportMode::Particles) {
+        Scenario without = scenario;
+        without.particles.budget = 0;
+        e.grid_bytes = estimate_particle_bytes(without);
+        e.particle_bytes = estimate_particle_bytes(scenario) - e.grid_bytes;
+    } else {
+        e.grid_bytes = estimate_continuum_bytes(scenario);
+    }
+    // The run guard's copy of the last good state (total free and bound).
+    e.grid_bytes += 16.0 * static_cast<double>(g.size());
+    // Measured: exoderm with HDF5, OpenMP and the C++ runtime is about 20 MiB resident at start.
+    e.program_bytes = 20.0 * 1024 * 1024;
+    e.with_control = scenario.cells.enabled && scenario.responses.vehicle_control;
+    if (!scenario.cells.enabled) return e;
+    // Cells: about 100 bytes each (positions, state, vesicle amounts, grouping).
     const double area = g.size_x_um() * g.size_y_um();
     const auto& c = scenario.cells;
     const double cells = area * (c.type(CellType::Keratinocyte).density_per_um3 * scenario.layer(Layer::ViableEpidermis).thickness_um +
                                  (c.type(CellType::Fibroblast).density_per_um3 + c.type(CellType::Macrophage).density_per_um3) *
                                      scenario.layer(Layer::Dermis).thickness_um);
-    return transport + 100.0 * cells;
+    e.cell_bytes = 100.0 * cells;
+    return e;
 }
+
+double estimate_memory_bytes(const Scenario& scenario) { return estimate_memory(scenario).total(); }
 
 Scenario vehicle_control_of(const Scenario& scenario) {
     Scenario control = scenario;
@@ -109,6 +124,11 @@ void Simulation::run(RunObserver& observer) {
             if (transport_active) {
                 transport_->step_to(next);
                 ++transport_steps_;
+            }
+            if (test_fault_.kind != FieldProblem::None && next >= test_fault_.time_s) {
+                inject_field_fault(transport_->free_class_for_exchange(0), tissue_.grid(), test_fault_.kind,
+                                   transport_->applied_concentration());
+                test_fault_ = {};
             }
             if (cells_) {
                 fields.clear();

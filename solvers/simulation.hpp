@@ -11,6 +11,7 @@
 #include "model/scenario.hpp"
 #include "model/tissue.hpp"
 #include "solvers/cell_model.hpp"
+#include "solvers/field_health.hpp"
 #include "solvers/metrics.hpp"
 #include "solvers/transport.hpp"
 
@@ -58,8 +59,20 @@ Scenario vehicle_control_of(const Scenario& scenario);
 // The transport model the scenario asks for.
 std::unique_ptr<Transport> make_transport(const Scenario& scenario, const Tissue& tissue);
 
-// Bytes the run's state will need, estimated before anything is allocated.
-double estimate_memory_bytes(const Scenario& scenario);
+// Bytes a run will need, estimated before anything is allocated, by part.
+struct MemoryEstimate {
+    double grid_bytes = 0.0;     // vesicle fields, operators, output and run-guard copies
+    double particle_bytes = 0.0; // simulated vesicles (particle mode)
+    double cell_bytes = 0.0;     // cell agents and the response grid
+    double program_bytes = 0.0;  // the program and its libraries, resident before the run
+    bool with_control = false;   // the vehicle control runs while the run's state is still held
+    // Control: grid and cells twice (it has no vesicles, so no particles).
+    double total() const {
+        return program_bytes + particle_bytes + (with_control ? 2.0 : 1.0) * (grid_bytes + cell_bytes);
+    }
+};
+MemoryEstimate estimate_memory(const Scenario& scenario);
+double estimate_memory_bytes(const Scenario& scenario); // estimate_memory(scenario).total()
 
 // Transport metrics with the cells' share of the dose ledger filled in.
 TransportMetrics measure_run(const RunView& run);
@@ -68,6 +81,8 @@ class Simulation {
 public:
     explicit Simulation(const Scenario& scenario);
     void run(RunObserver& observer);
+    // Test-only: corrupts a free field at the first step ending at or after fault.time_s.
+    void inject_test_fault(const InjectedFault& fault) { test_fault_ = fault; }
 
     const Scenario& scenario() const { return scenario_; }
     const Tissue& tissue() const { return tissue_; }
@@ -87,6 +102,7 @@ private:
     std::size_t steps_ = 0;
     std::size_t transport_steps_ = 0;
     double time_s_ = 0.0;
+    InjectedFault test_fault_;
 };
 
 } // namespace exoderm
