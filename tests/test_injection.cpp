@@ -1,6 +1,5 @@
 // Intradermal injection (docs/wound-and-injection.md): the bolus holds exactly the dose, then
 // spreads by diffusion in the dermis as the analytic solution of a uniform sphere says.
-#include "model/errors.hpp"
 #include "model/scenario_load.hpp"
 #include "model/tissue.hpp"
 #include "solvers/continuum_transport.hpp"
@@ -10,6 +9,8 @@
 #include "solvers/simulation.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "input_error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,16 +31,6 @@ std::vector<std::string> bolus_scenario(std::vector<std::string> extra = {}) {
                                "skin.dermis.ecm_binding=0 /h"};
     o.insert(o.end(), extra.begin(), extra.end());
     return o;
-}
-
-std::string error_of(const std::vector<std::string>& overrides) {
-    try {
-        load_scenario_text("", "scenarios/x.toml", overrides);
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    FAIL("no InputError");
-    return {};
 }
 
 struct Moments {
@@ -161,10 +152,10 @@ TEST_CASE("injection injury is the tissue around the bolus", "[injection]") {
 
 TEST_CASE("injection scenarios reject particle transport, needle channels and a bolus outside the tissue",
           "[injection]") {
-    CHECK_THAT(error_of(bolus_scenario({"transport.mode=particles"})), Contains("does not support an injection"));
-    CHECK_THAT(error_of(bolus_scenario({"microneedles.enabled=true", "microneedles.pitch=800 um"})),
+    CHECK_THAT(input_error_of(bolus_scenario({"transport.mode=particles"})), Contains("does not support an injection"));
+    CHECK_THAT(input_error_of(bolus_scenario({"microneedles.enabled=true", "microneedles.pitch=800 um"})),
                Contains("no film on the skin"));
-    CHECK_THAT(error_of(bolus_scenario({"injection.depth=80 um"})), Contains("must lie below the stratum corneum"));
-    CHECK_THAT(error_of(bolus_scenario({"responses.injury=injection", "injection.enabled=false"})),
+    CHECK_THAT(input_error_of(bolus_scenario({"injection.depth=80 um"})), Contains("must lie below the stratum corneum"));
+    CHECK_THAT(input_error_of(bolus_scenario({"responses.injury=injection", "injection.enabled=false"})),
                Contains("needs injection.enabled"));
 }

@@ -1,7 +1,6 @@
 // Wound bed and re-epithelialisation (docs/wound-and-injection.md): the cavity geometry, the
 // film coupling to the exposed dermis, the closing front against its analytic closed
 // fraction, and the input errors of wound scenarios.
-#include "model/errors.hpp"
 #include "model/scenario_load.hpp"
 #include "model/tissue.hpp"
 #include "model/wound.hpp"
@@ -12,6 +11,8 @@
 #include "solvers/simulation.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "input_error.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -43,16 +44,6 @@ std::vector<std::string> small_disk_wound(std::vector<std::string> extra = {}) {
                                "skin.dermis.thickness=300 um", "cells.enabled=false", "product.size_classes=1"};
     o.insert(o.end(), extra.begin(), extra.end());
     return o;
-}
-
-std::string error_of(const std::vector<std::string>& overrides) {
-    try {
-        load_scenario_text("", "scenarios/x.toml", overrides);
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    FAIL("no InputError");
-    return {};
 }
 
 struct LastView : RunObserver {
@@ -184,9 +175,9 @@ TEST_CASE("the film feeds the dermis through the wound bed, with the dose balanc
 
 TEST_CASE("wound scenarios reject particle transport, a wound larger than the box and a wound injury without a wound",
           "[wound]") {
-    CHECK_THAT(error_of(small_disk_wound({"transport.mode=particles"})),
+    CHECK_THAT(input_error_of(small_disk_wound({"transport.mode=particles"})),
                Contains("transport.mode") && Contains("does not support a wound bed"));
-    CHECK_THAT(error_of(small_disk_wound({"wound.radius=250 um"})), Contains("must fit inside the box"));
-    CHECK_THAT(error_of(small_disk_wound({"wound.dermis_loss=295 um"})), Contains("wound.dermis_loss"));
-    CHECK_THAT(error_of({"responses.injury=wound"}), Contains("needs a wound"));
+    CHECK_THAT(input_error_of(small_disk_wound({"wound.radius=250 um"})), Contains("must fit inside the box"));
+    CHECK_THAT(input_error_of(small_disk_wound({"wound.dermis_loss=295 um"})), Contains("wound.dermis_loss"));
+    CHECK_THAT(input_error_of({"responses.injury=wound"}), Contains("needs a wound"));
 }
