@@ -7,6 +7,7 @@
 #include "io/run_guard.hpp"
 #include "io/run_recorder.hpp"
 #include "model/errors.hpp"
+#include "model/product_factors.hpp"
 #include "model/scenario_load.hpp"
 #include "model/vesicle_sizes.hpp"
 #include "solvers/simulation.hpp"
@@ -93,6 +94,7 @@ std::string describe_scenario(const Scenario& s) {
     if (s.transport_mode == TransportMode::Particles)
         out << "# particle mode: " << s.particles.budget << " simulated particles of " << applied / s.particles.budget
             << " vesicles each (docs/particles.md)\n";
+    out << "# product: " << describe(product_factors(s), s) << "\n";
     out << "# memory estimate: " << estimate_memory_bytes(s) / (1024.0 * 1024.0) << " MiB\n";
     return out.str();
 }
@@ -151,6 +153,7 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         << simulation.transport().field_classes() << " size classes, " << simulation.transport_steps()
         << " transport steps, " << simulation.steps_taken() << " steps in all, " << wall << " s on "
         << omp_get_max_threads() << " threads" << (with_control ? " (with the vehicle control)" : "") << "\n";
+    if (s.cells.enabled) out << "product: " << describe(product_factors(s), s) << "\n";
     out << "dose at t = " << (days ? s.time.end_s / 86400.0 : s.time.end_s / 3600.0) << (days ? " d" : " h")
         << " (particles, share of the applied dose):\n";
     out << amount_line("applied", d.applied, d.applied);

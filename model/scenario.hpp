@@ -57,6 +57,12 @@ struct MicroneedleSpec {
     double mouth_half_width_um() const { return 0.5 * base_width_um * insertion_efficiency; }
 };
 
+// Where the vesicles come from (MODEL.md section 3, potency by source).
+enum class ProductSource : std::uint8_t { Msc = 0, UmbilicalCord = 1, Platelet = 2, Plant = 3 };
+inline constexpr int kProductSourceCount = 4;
+inline constexpr std::array<const char*, kProductSourceCount> kProductSourceKeys{"msc", "umbilical_cord", "platelet",
+                                                                                 "plant"};
+
 struct ProductSpec {
     double concentration_per_um3 = 0.0;
     double volume_per_area_um = 0.0; // film height: volume per skin area
@@ -66,6 +72,20 @@ struct ProductSpec {
     double temperature_K = 0.0;
     double viscosity_Pa_s = 0.0;
     double drying_time_s = 0.0; // after this the film no longer feeds the channels
+    // Product factors (MODEL.md section 3; model/product_factors.hpp combines them).
+    ProductSource source = ProductSource::Msc;
+    std::array<double, kProductSourceCount> source_potency{}; // relative cargo effect per source (A)
+    double storage_time_s = 0.0;                 // between making and using the product
+    double storage_temperature_K = 0.0;
+    double shelf_half_life_s = 0.0;              // first-order activity loss at the reference temperature
+    double shelf_reference_temperature_K = 0.0;
+    double shelf_activation_energy = 0.0;        // Arrhenius Ea, internal (kg um^2 s^-2 mol^-1)
+    bool autologous = false;                     // the donor age factor applies to the patient's own EVs
+    double donor_age_s = 0.0;
+    double donor_age_reference_s = 0.0;
+    double donor_age_scale_s = 0.0;
+    double contamination = 0.0;                  // share of vesicles carrying pro-inflammatory cargo
+    double contaminant_potency = 0.0;            // inflammatory cargo effect of one contaminated vesicle
 };
 
 struct DegradationSpec {
@@ -131,7 +151,7 @@ struct CellsSpec {
     bool enabled = false;
     std::array<CellTypeSpec, kCellTypeCount> types{};
     UptakeMode uptake = UptakeMode::Stochastic;
-    double potency = 0.0;                   // relative cargo effect of the product (MSC 1.0)
+    double potency = 0.0;                   // batch potency relative to the product's nominal (1: nominal)
     double macrophage_motility_um2_per_s = 0.0; // random motility of macrophage agents
     const CellTypeSpec& type(CellType t) const { return types[static_cast<int>(t)]; }
 };
@@ -168,6 +188,10 @@ struct ResponseSpec {
     double alpha_min = 0.0;
     double switch_max_per_s = 0.0;  // inflammatory -> repair switching at saturating EVs
     double ev_half_effect = 0.0;    // K_E: internalised EVs (signal) for half the effect
+    // Contaminant coupling (A): pro-inflammatory cargo pushes recruits and switching the other way.
+    double alpha_max = 0.0;               // inflammatory share of recruits at saturating contaminant cargo
+    double switch_back_max_per_s = 0.0;   // repair -> inflammatory switching at saturating contaminant cargo
+    double contaminant_half_effect = 0.0; // contaminant signal (EV equivalents) for half that effect
     // Cytokine readouts (A)
     double tnf_secretion_kg_per_s = 0.0;
     double tnf_half_life_s = 0.0;

@@ -155,6 +155,52 @@ std::vector<Key> cell_type_keys(int type, const char* density, const char* radiu
     return out;
 }
 
+// Product factors (MODEL.md section 3): source potency, shelf decay, donor age, contamination.
+std::vector<Key> product_factor_keys() {
+    std::vector<Key> out;
+    out.push_back(choice<ProductSource>("product.source", std::vector<std::string>(kProductSourceKeys.begin(), kProductSourceKeys.end()), 'A',
+                                        "where the vesicles come from; picks product.potency_<source>",
+                                        [](auto& s) -> auto& { return s.product.source; }));
+    const std::array<const char*, kProductSourceCount> potency{"1.0", "1.2", "0.7", "0.2"};
+    for (int i = 0; i < kProductSourceCount; ++i)
+        out.push_back(number(std::string("product.potency_") + kProductSourceKeys[i], potency[i], closed(0, 100), 'A',
+                             std::string("relative cargo effect of ") + kProductSourceKeys[i] + "-derived EVs (MSC 1.0)",
+                             [i](auto& s) -> auto& { return s.product.source_potency[i]; }));
+    out.push_back(quantity("product.storage_time", uk::time, "d", quote("0 d"), closed(0, 36500), 'A',
+                           "time between making and applying the product",
+                           [](auto& s) -> auto& { return s.product.storage_time_s; }));
+    out.push_back(quantity("product.storage_temperature", uk::temperature, "C", quote("4 C"), closed(-200, 100), 'A',
+                           "storage temperature", [](auto& s) -> auto& { return s.product.storage_temperature_K; }));
+    out.push_back(quantity("product.shelf_half_life", uk::time, "d", quote("30 d"), positive_up_to(1e6), 'A',
+                           "half-life of product activity at the shelf reference temperature (first-order decay)",
+                           [](auto& s) -> auto& { return s.product.shelf_half_life_s; }));
+    out.push_back(quantity("product.shelf_reference_temperature", uk::temperature, "C", quote("4 C"), closed(-200, 100), 'A',
+                           "temperature at which product.shelf_half_life holds",
+                           [](auto& s) -> auto& { return s.product.shelf_reference_temperature_K; }));
+    out.push_back(quantity("product.shelf_activation_energy", uk::molar_energy, "kJ/mol", quote("80 kJ/mol"),
+                           closed(0, 1000), 'A', "Arrhenius activation energy of the activity loss",
+                           [](auto& s) -> auto& { return s.product.shelf_activation_energy; }));
+    out.push_back(boolean("product.autologous", "false", 'A',
+                          "made from the patient's own cells or blood: potency falls with the donor age",
+                          [](auto& s) -> auto& { return s.product.autologous; }));
+    out.push_back(quantity("product.donor_age", uk::time, "y", quote("20 y"), closed(0, 150), 'A',
+                           "donor (patient) age; used when product.autologous",
+                           [](auto& s) -> auto& { return s.product.donor_age_s; }));
+    out.push_back(quantity("product.donor_age_reference", uk::time, "y", quote("20 y"), closed(0, 150), 'A',
+                           "age at which the donor age factor is 1",
+                           [](auto& s) -> auto& { return s.product.donor_age_reference_s; }));
+    out.push_back(quantity("product.donor_age_scale", uk::time, "y", quote("40 y"), positive_up_to(1e4), 'A',
+                           "donor age factor exp(-(age - reference) / scale)",
+                           [](auto& s) -> auto& { return s.product.donor_age_scale_s; }));
+    out.push_back(number("product.contamination", "0", closed(0, 1), 'A',
+                         "share of vesicles carrying pro-inflammatory cargo (0-0.2)",
+                         [](auto& s) -> auto& { return s.product.contamination; }));
+    out.push_back(number("product.contaminant_potency", "1.0", closed(0, 100), 'A',
+                         "pro-inflammatory cargo effect of one contaminated vesicle (same scale as potency)",
+                         [](auto& s) -> auto& { return s.product.contaminant_potency; }));
+    return out;
+}
+
 std::vector<Key> build_keys() {
     std::vector<Key> k;
     const auto add = [&k](Key key) { k.push_back(std::move(key)); };
@@ -320,6 +366,8 @@ std::vector<Key> build_keys() {
         add(std::move(dry));
     }
 
+    add_all(product_factor_keys());
+
     // [transport]
     add(quantity("transport.degradation_half_life", uk::time, "d", quote("2 d"), positive_up_to(3650), 'A',
                  "half-life of vesicles in tissue, free and bound (1-3 d)",
@@ -355,7 +403,8 @@ std::vector<Key> build_keys() {
                            "its expectation); mean_field: expected amounts",
                            [](auto& s) -> auto& { return s.cells.uptake; }));
     add(number("cells.potency", "1.0", closed(0, 100), 'A',
-               "relative cargo effect of the product (MSC 1.0, umbilical cord 1.2, platelet 0.7, plant 0.2)",
+               "batch potency relative to the product's nominal; multiplies the product factors "
+               "(docs/product-factors.md)",
                [](auto& s) -> auto& { return s.cells.potency; }));
     add(quantity("cells.macrophage_motility", uk::diffusivity, "um^2/s", quote("0.1 um^2/s"), closed(0, 100), 'A',
                  "random motility of macrophage agents (agents mode)",
@@ -419,6 +468,15 @@ std::vector<Key> build_keys() {
     add(number("responses.ev_half_effect", "10", positive_up_to(1e12), 'A',
                "K_E: cargo signal (EV equivalents per cell) giving half the EV effect",
                [](auto& s) -> auto& { return s.responses.ev_half_effect; }));
+    add(number("responses.alpha_max", "0.95", closed(0, 1), 'A',
+               "inflammatory share of recruits at saturating contaminant (pro-inflammatory) cargo",
+               [](auto& s) -> auto& { return s.responses.alpha_max; }));
+    add(quantity("responses.switch_back_max", uk::rate, "/d", quote("0.5 /d"), closed(0, 1e4), 'A',
+                 "repair -> inflammatory switching rate of a macrophage at saturating contaminant cargo",
+                 [](auto& s) -> auto& { return s.responses.switch_back_max_per_s; }));
+    add(number("responses.contaminant_half_effect", "10", positive_up_to(1e12), 'A',
+               "contaminant cargo signal (EV equivalents per cell) giving half its effect",
+               [](auto& s) -> auto& { return s.responses.contaminant_half_effect; }));
     add(quantity("responses.tnf_secretion", uk::mass_rate, "fg/d", quote("50 fg/d"), closed(0, 1e9), 'A',
                  "TNF-alpha made per inflammatory macrophage",
                  [](auto& s) -> auto& { return s.responses.tnf_secretion_kg_per_s; }));

@@ -8,6 +8,7 @@
 #include "model/units.hpp"
 
 #include <Random123/philox.h>
+#include <boost/math/distributions/normal.hpp>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -234,7 +235,36 @@ struct AxisSource {
     bool log = false;
     std::string unit;     // quantity keys: the unit text the range was written in
     bool integer = false; // Integer keys
+    // Sampled from a distribution instead of a range: "lognormal" (center = median, spread =
+    // geometric SD) or "normal" (center = mean, spread = SD); with truncated, cut to [lo, hi].
+    std::string distribution;
+    double center = 0.0, spread = 0.0;
+    bool truncated = false;
+    std::string at; // where the axis was written, for the check of its samples
 };
+
+// Standard normal deviate of a value under an axis distribution.
+double standard_score(const AxisSource& a, double v) {
+    if (a.distribution == "lognormal")
+        return v <= 0.0 ? -std::numeric_limits<double>::infinity() : std::log(v / a.center) / std::log(a.spread);
+    return (v - a.center) / a.spread;
+}
+
+// Value at probability p (0 < p < 1) of the axis distribution, truncated to [lo, hi] when asked.
+// The inverse-CDF keeps the design's stratification (Latin hypercube) or low discrepancy (Sobol).
+double distribution_quantile(const AxisSource& a, double u) {
+    const boost::math::normal standard;
+    double p_lo = 0.0, p_hi = 1.0;
+    if (a.truncated) {
+        p_lo = boost::math::cdf(standard, std::max(standard_score(a, a.lo), -40.0));
+        p_hi = boost::math::cdf(standard, std::min(standard_score(a, a.hi), 40.0));
+    }
+    const double p = std::clamp(p_lo + u * (p_hi - p_lo), 1e-15, 1.0 - 1e-15);
+    const double z = boost::math::quantile(standard, p);
+    double v = a.distribution == "lognormal" ? a.center * std::pow(a.spread, z) : a.center + a.spread * z;
+    if (a.truncated) v = std::clamp(v, a.lo, a.hi);
+    return v;
+}
 
 class SweepReader {
 public:
@@ -279,6 +309,12 @@ private:
     std::optional<std::size_t> samples_;
     const toml::node* samples_node_ = nullptr;
     std::vector<AxisSource> sources_;
+    Key gsd_key_ = [] {
+        Key k;
+        k.path = "gsd";
+        k.type = Type::Number;
+        return k;
+    }(); // reads a plain number (the geometric SD) with endpoint()
     std::set<std::string> accepted_; // "key=value" the loader took
 
     std::string where(const toml::node& node) const {
@@ -402,10 +438,18 @@ private:
         }
         if (spec_.design == SweepDesign::LatinHypercube) make_lhs();
         if (spec_.design == SweepDesign::Sobol) make_sobol();
+        // A distribution has no ends to check up front: every sample is checked instead.
+        for (std::size_t j = 0; j < spec_.axes.size(); ++j)
+            if (!sources_[j].distribution.empty())
+                for (const auto& v : spec_.axes[j].values)
+                    check_with_loader(*sources_[j].key, v, sources_[j].at,
+                                      "sweep axis \"" + spec_.axes[j].key + "\": " + sources_[j].distribution + " sample ");
     }
 
     void read_axis(const toml::table& axis, std::map<std::string, std::string>& seen) {
-        check_keys(axis, "[[sweep.axis]]", "sweep.axis.", {"key", "values", "linspace", "logspace", "count", "range", "scale"});
+        check_keys(axis, "[[sweep.axis]]", "sweep.axis.",
+                   {"key", "values", "linspace", "logspace", "count", "range", "scale", "distribution", "median", "gsd",
+                    "mean", "sd"});
         const toml::node* key_node = axis.get("key");
         if (!key_node)
             throw InputError(where(axis) + ": [[sweep.axis]] without key; expected key = \"section.key\", e.g. key = "
@@ -441,6 +485,20 @@ private:
             throw InputError(at + ": " + prefix + "holds " + type_words(key->type) +
                              ", which cannot be swept; sweepable keys hold a quantity, a number, an integer, true/false or a string");
 
+        if (axis.contains("distribution")) {
+            SweepAxis out;
+            out.key = key->path;
+            AxisSource src;
+            src.key = key;
+            read_distribution(axis, *key, prefix, out, src);
+            spec_.axes.push_back(std::move(out));
+            sources_.push_back(std::move(src));
+            return;
+        }
+        for (const char* f : {"median", "gsd", "mean", "sd"})
+            if (axis.contains(f))
+                throw InputError(where_in(axis, f) + ": " + prefix + f + " goes with distribution = \"lognormal\" "
+                                 "(median, gsd) or \"normal\" (mean, sd)");
         std::vector<std::string> forms;
         for (const char* f : {"values", "linspace", "logspace", "range"})
             if (axis.contains(f)) forms.emplace_back(f);
@@ -473,6 +531,86 @@ private:
         else read_spaced(axis, *key, prefix, form, out, src);
         spec_.axes.push_back(std::move(out));
         sources_.push_back(std::move(src));
+    }
+
+    // distribution = "lognormal" with median and gsd, or "normal" with mean and sd; an optional
+    // range = [lo, hi] truncates it. Sampled designs only (batch-to-batch variability).
+    void read_distribution(const toml::table& axis, const Key& key, const std::string& prefix, SweepAxis& out,
+                           AxisSource& src) {
+        const std::string at = where_in(axis, "distribution");
+        if (!sampled())
+            throw InputError(at + ": " + prefix + "distribution is for sampled designs (design = \"latin_hypercube\" "
+                                              "or \"sobol\" with samples = N), which draw each axis from it");
+        if (key.type != Type::Quantity && key.type != Type::Number)
+            throw InputError(at + ": " + prefix + "distribution needs a key holding a quantity or a number; " + key.path +
+                             " holds " + schema::expectation(key));
+        const std::vector<std::string> names{"lognormal", "normal"};
+        const toml::node* node = axis.get("distribution");
+        const auto name = node->value_exact<std::string>();
+        if (!name || std::find(names.begin(), names.end(), *name) == names.end())
+            throw InputError(at + ": " + prefix + "distribution = " + toml_text(*node) + ": expected one of " +
+                             quoted_list(names));
+        for (const char* f : {"values", "linspace", "logspace", "count", "scale"})
+            if (axis.contains(f))
+                throw InputError(where_in(axis, f) + ": " + prefix + f + " does not go with distribution; an optional "
+                                 "range = [lo, hi] truncates the distribution");
+        const bool log = *name == "lognormal";
+        const char* center_name = log ? "median" : "mean";
+        const char* spread_name = log ? "gsd" : "sd";
+        for (const char* f : {log ? "mean" : "median", log ? "sd" : "gsd"})
+            if (axis.contains(f))
+                throw InputError(where_in(axis, f) + ": " + prefix + f + " does not go with distribution = \"" + *name +
+                                 "\"; it takes " + center_name + " and " + spread_name);
+        const auto scalar = [&](const char* field, bool with_unit) {
+            const toml::node* n = axis.get(field);
+            if (!n)
+                throw InputError(at + ": " + prefix + "distribution = \"" + *name + "\" needs " + center_name + " and " +
+                                 spread_name + (log ? " (a number > 1)" : " (in the unit of the mean)"));
+            const Endpoint e = endpoint(*n, with_unit ? key : gsd_key_, prefix, field, 0);
+            return e;
+        };
+        const Endpoint center = scalar(center_name, true);
+        const Endpoint spread = scalar(spread_name, !log);
+        if (!std::isfinite(center.number) || !std::isfinite(spread.number))
+            throw InputError(at + ": " + prefix + "expected finite " + center_name + " and " + spread_name);
+        if (log && center.number <= 0)
+            throw InputError(where_in(axis, center_name) + ": " + prefix + "median = " + center.text + ": expected a value above 0");
+        if (log && spread.number <= 1)
+            throw InputError(where_in(axis, spread_name) + ": " + prefix + "gsd = " + spread.text +
+                             ": expected a geometric standard deviation above 1");
+        if (!log && spread.number <= 0)
+            throw InputError(where_in(axis, spread_name) + ": " + prefix + "sd = " + spread.text + ": expected a value above 0");
+        if (!log && spread.unit != center.unit)
+            throw InputError(where_in(axis, spread_name) + ": " + prefix + "mean and sd are in different units (\"" +
+                             center.unit + "\" and \"" + spread.unit + "\"); write both in the same unit");
+        src.distribution = *name;
+        src.center = center.number;
+        src.spread = spread.number;
+        src.unit = center.unit;
+        src.at = at;
+        out.display_unit = center.unit;
+        std::string spec = "distribution = \"" + *name + "\", " + center_name + " = " + center.text + ", " + spread_name +
+                           " = " + spread.text;
+        if (axis.contains("range")) {
+            const toml::node* range = axis.get("range");
+            const toml::array* pair = range->as_array();
+            if (!pair || pair->size() != 2)
+                throw InputError(where_in(axis, "range") + ": " + prefix + "range = " + toml_text(*range) +
+                                 ": expected two endpoints [lo, hi] that truncate the distribution");
+            const Endpoint lo = endpoint(*pair->get(0), key, prefix, "range", 0);
+            const Endpoint hi = endpoint(*pair->get(1), key, prefix, "range", 1);
+            if (lo.unit != center.unit || hi.unit != center.unit)
+                throw InputError(where_in(axis, "range") + ": " + prefix + "write range in the unit of " + center_name +
+                                 " (\"" + center.unit + "\")");
+            if (!(lo.number < hi.number))
+                throw InputError(where_in(axis, "range") + ": " + prefix + "range = [" + lo.text + ", " + hi.text +
+                                 "]: expected lo < hi");
+            src.truncated = true;
+            src.lo = lo.number;
+            src.hi = hi.number;
+            spec += ", range = [" + lo.text + ", " + hi.text + "]";
+        }
+        src.spec = spec;
     }
 
     void read_values(const toml::table& axis, const Key& key, const std::string& prefix, SweepAxis& out) {
@@ -695,7 +833,9 @@ private:
     // u in [0, 1) -> the value text of axis a (linear or log in the numbers as written).
     std::string sample_text(const AxisSource& a, double u) const {
         std::string number;
-        if (a.integer) {
+        if (!a.distribution.empty()) {
+            number = tidy(distribution_quantile(a, u));
+        } else if (a.integer) {
             // Every integer of [lo, hi] can occur: floor over [lo, hi + 1), linear or log.
             const double top = a.hi + 1.0;
             double v = a.log ? std::exp(std::log(a.lo) + u * (std::log(top) - std::log(a.lo))) : a.lo + u * (top - a.lo);

@@ -30,13 +30,15 @@ constexpr double kVolumeLitre = 1e15; // um^3
 
 // Internal value of one unit. Counted things are dimensionless; molar concentration is a
 // number concentration via Avogadro (1 pM = 6.022e8 /mL), as vesicles are counted, not weighed.
-const std::array<Symbol, 30> kSymbols{{
+const std::array<Symbol, 32> kSymbols{{
     {"m", {kMetre, 1}, dim::length, true},
     {"s", {1, 1}, dim::time, true},
     {"min", {60, 1}, dim::time, false},
     {"h", {kHour, 1}, dim::time, false},
     {"d", {kDay, 1}, dim::time, false},
     {"wk", {7 * kDay, 1}, dim::time, false},
+    {"y", {kYear, 1}, dim::time, false}, // Julian year, for ages and shelf lives
+    {"yr", {kYear, 1}, dim::time, false},
     {"g", {1, 1e3}, dim::mass, true},
     {"K", {1, 1}, dim::temperature, false},
     {"mol", {1, 1}, dim::amount, true},

@@ -61,9 +61,11 @@ inline constexpr double kMetre = 1e6;       // um
 inline constexpr double kNanometre = 1e-3;  // um
 inline constexpr double kHour = 3600.0;     // s
 inline constexpr double kDay = 86400.0;     // s
+inline constexpr double kYear = 365.25 * kDay; // s (Julian year)
 inline constexpr double kPascalSecond = 1e-6; // kg / (um s)
 inline constexpr double kZeroCelsius = 273.15; // K
 inline constexpr double kAvogadro = 6.02214076e23; // 1/mol
+inline constexpr double kGasConstant = 8.314462618e12; // J/(mol K) in internal units (kg um^2 s^-2 mol^-1 K^-1)
 
 // A parsed quantity: value in internal units.
 struct Quantity {

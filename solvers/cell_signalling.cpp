@@ -1,5 +1,7 @@
 #include "solvers/cell_signalling.hpp"
 
+#include "model/product_factors.hpp"
+
 #include <boost/numeric/odeint/integrate/integrate_n_steps.hpp>
 #include <boost/numeric/odeint/stepper/runge_kutta4.hpp>
 
@@ -52,7 +54,8 @@ SignallingSetup signalling_setup(const Scenario& s) {
         const auto& c = s.cells.types[static_cast<std::size_t>(t)];
         out.types[static_cast<std::size_t>(t)] = {c.k_off_per_s, c.k_int_per_s, c.k_lys_per_s, c.signal_rate_per_s};
     }
-    out.potency = s.cells.potency;
+    // S carries repair and contaminant cargo alike; the responses split it (model/product_factors.hpp).
+    out.potency = product_factors(s).signal_potency();
     return out;
 }
 

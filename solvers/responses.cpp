@@ -1,5 +1,6 @@
 #include "solvers/responses.hpp"
 
+#include "model/product_factors.hpp"
 #include "solvers/inflammation_ode.hpp"
 #include "solvers/injection.hpp"
 #include "solvers/particle_rng.hpp"
@@ -24,6 +25,13 @@ int cells_across(double length_um, double spacing_um) {
     // At least three blocks per direction, so every diffusion line is a proper periodic or
     // no-flux line.
     return std::max(3, static_cast<int>(std::lround(length_um / spacing_um)));
+}
+
+// Inflammatory share of recruits: EV repair cargo (share e) lowers it towards alpha_min,
+// contaminant cargo (share ec) raises it towards alpha_max.
+double recruit_alpha(const ResponseSpec& r, double e, double ec) {
+    const double alpha = r.alpha - (r.alpha - r.alpha_min) * e + std::max(0.0, r.alpha_max - r.alpha) * ec;
+    return std::clamp(alpha, 0.0, 1.0);
 }
 
 } // namespace
@@ -90,6 +98,9 @@ Responses::Responses(const Scenario& s, const Tissue& tissue)
     // One implicit step with D dt = l^2 smooths the agent density over the length l.
     crowding_smoother_ = DiffusionOperator(grid_, false);
     crowding_smoother_.set_diffusivity(uniform_rows(r.crowding_length_um * r.crowding_length_um), {});
+    const ProductFactors product = product_factors(s);
+    repair_share_ = product.repair_share();
+    inflammatory_share_ = product.inflammatory_share();
     crowding_density_.assign(grid_.size(), 0.0);
     macrophage_signal_.assign(grid_.size(), 0.0);
     collagen_source_[0].assign(grid_.size(), 0.0);
@@ -153,7 +164,7 @@ void Responses::sense(const CellPopulation& cells) {
     for (std::size_t i = 0; i < cells.size(); ++i) {
         if (cells.type[i] == CellType::Keratinocyte) continue;
         const std::size_t b = block_of(cells.x_um[i], cells.y_um[i], cells.z_um[i]);
-        const double e = share(cells.signal[i], r.ev_half_effect);
+        const double e = share(repair_share_ * cells.signal[i], r.ev_half_effect);
         if (cells.type[i] == CellType::Fibroblast) {
             const double f3 = r.collagen3_fraction + (r.collagen3_fraction_ev - r.collagen3_fraction) * e;
             const double rate = r.collagen_rate_kg_per_s * (1.0 + r.collagen_ev_gain * e) / block_volume;
@@ -183,6 +194,8 @@ struct BlockSystem {
     const double* collagen1_source;
     const double* collagen3_source;
     double resting_recruitment;
+    double repair_share;
+    double inflammatory_share;
 
     void operator()(const std::vector<double>& x, std::vector<double>& dxdt, double) const {
         const double proliferation = r.k1 * r.k2_per_s;
@@ -191,13 +204,14 @@ struct BlockSystem {
         const double collagen_decay = std::log(2.0) / r.collagen_half_life_s;
         for (std::size_t b = 0; b < n; ++b) {
             const double phi_i = x[b], phi_r = x[n + b], t = x[2 * n + b];
-            const double e = share(macrophage_signal[b], r.ev_half_effect);
+            const double e = share(repair_share * macrophage_signal[b], r.ev_half_effect);
+            const double ec = share(inflammatory_share * macrophage_signal[b], r.contaminant_half_effect);
             if (densities_evolve) {
-                const double alpha = r.alpha - (r.alpha - r.alpha_min) * e;
+                const double alpha = recruit_alpha(r, e, ec);
                 const double recruits =
                     injury[b] * recruitment_per_um3_s(t) + (1.0 - injury[b]) * resting_recruitment;
                 const double crowd = 1.0 - r.k3_um3 * (phi_i + phi_r);
-                const double switching = r.switch_max_per_s * e * phi_i;
+                const double switching = r.switch_max_per_s * e * phi_i - r.switch_back_max_per_s * ec * phi_r;
                 dxdt[b] = alpha * recruits + proliferation * phi_i * crowd - r.d1_per_s * phi_i - switching;
                 dxdt[n + b] = (1.0 - alpha) * recruits + proliferation * phi_r * crowd - r.d1_per_s * phi_r + switching;
             } else {
@@ -227,9 +241,11 @@ void Responses::integrate_blocks(const CellPopulation&, double dt_s) {
                              macrophage_signal_.data(),
                              collagen_source_[0].data(),
                              collagen_source_[1].data(),
-                             resting_recruitment_};
+                             resting_recruitment_,
+                             repair_share_,
+                             inflammatory_share_};
     const double fastest = std::max({r.d2_per_s, std::log(2.0) / r.tnf_half_life_s, std::log(2.0) / r.il10_half_life_s,
-                                     r.d1_per_s + r.switch_max_per_s + r.k1 * r.k2_per_s});
+                                     r.d1_per_s + r.switch_max_per_s + r.switch_back_max_per_s + r.k1 * r.k2_per_s});
     const int substeps = std::max(1, static_cast<int>(std::ceil(dt_s * fastest / 0.1)));
     odeint::runge_kutta4<std::vector<double>> stepper;
     odeint::integrate_n_steps(stepper, system, state_, 0.0, dt_s / substeps, substeps);
@@ -297,8 +313,11 @@ void Responses::macrophage_events(CellPopulation& cells, double dt_s, std::uint3
             continue;
         }
         if (cells.state[i] == MacrophageState::Inflammatory) {
-            const double s = r.switch_max_per_s * share(cells.signal[i], r.ev_half_effect);
+            const double s = r.switch_max_per_s * share(repair_share_ * cells.signal[i], r.ev_half_effect);
             if (u_switch < -std::expm1(-s * dt_s)) cells.state[i] = MacrophageState::Repair;
+        } else {
+            const double s = r.switch_back_max_per_s * share(inflammatory_share_ * cells.signal[i], r.contaminant_half_effect);
+            if (u_switch < -std::expm1(-s * dt_s)) cells.state[i] = MacrophageState::Inflammatory;
         }
         cells.x_um[i] = wrap(cells.x_um[i] + sigma * g0, tg.size_x_um());
         cells.y_um[i] = wrap(cells.y_um[i] + sigma * g1, tg.size_y_um());
@@ -323,8 +342,9 @@ void Responses::macrophage_events(CellPopulation& cells, double dt_s, std::uint3
                     injury_[b] * recruitment_per_um3_s(tgf_start[b]) + (1.0 - injury_[b]) * resting_recruitment_;
                 prng::UniformStream u(static_cast<std::uint32_t>(b), seed, step_index, prng::kRecruit);
                 const std::int64_t n = prng::poisson(rate * block_volume * dt_s, u);
-                const double e = share(macrophage_signal_[b], r.ev_half_effect);
-                const double alpha = r.alpha - (r.alpha - r.alpha_min) * e;
+                const double e = share(repair_share_ * macrophage_signal_[b], r.ev_half_effect);
+                const double ec = share(inflammatory_share_ * macrophage_signal_[b], r.contaminant_half_effect);
+                const double alpha = recruit_alpha(r, e, ec);
                 for (std::int64_t k = 0; k < n; ++k) {
                     const double px = (x + u.next()) * grid_.dx_um;
                     const double py = (y + u.next()) * grid_.dy_um;

@@ -108,6 +108,9 @@ private:
     std::vector<double> collagen_source_[2];  // per block, kg/um^3/s before the TGF-beta factor
     DiffusionOperator tgf_diffusion_, tnf_diffusion_, il10_diffusion_, crowding_smoother_;
     double resting_recruitment_ = 0.0;
+    // Shares of a cell's cargo signal that are repair and pro-inflammatory cargo (product factors).
+    double repair_share_ = 0.0;
+    double inflammatory_share_ = 0.0;
 };
 
 } // namespace exoderm

@@ -1,5 +1,7 @@
 #include "solvers/run_tracker.hpp"
 
+#include "model/product_factors.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -80,6 +82,15 @@ std::vector<NamedValue> RunTracker::summary() const {
             v.push_back({type + "_reached_fraction", reached_[t], "1"});
         }
         for (auto& r : readout_table(summarise(responses_))) v.push_back(std::move(r));
+        // The resolved product factors (model/product_factors.hpp), so every result says what potency it ran with.
+        const ProductFactors f = product_factors(scenario_);
+        v.push_back({"product_source_potency", f.source_potency, "1"});
+        v.push_back({"product_shelf_fraction", f.shelf, "1"});
+        v.push_back({"product_donor_factor", f.donor, "1"});
+        v.push_back({"product_contamination", f.contamination, "1"});
+        v.push_back({"product_batch_potency", f.batch, "1"});
+        v.push_back({"product_repair_potency", f.repair_potency(), "1"});
+        v.push_back({"product_inflammatory_potency", f.inflammatory_potency(), "1"});
     }
     return v;
 }
