@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 #include <string>
@@ -48,7 +49,12 @@ int fail_with(const std::exception_ptr& error) {
     } catch (const exoderm::OutputPathError& e) {
         return fail("output", e.what(), code::kBadInput);
     } catch (const exoderm::OutputError& e) {
-        return fail("output failed", e.what(), code::kOutputFailed);
+        // After a write that failed, HDF5 1.10's exit-time cleanup may crash (the recorder points
+        // the file at an in-memory file, but a file size limit applies to that one too): the
+        // file is as complete as it can be, so leave without the atexit handlers.
+        fail("output failed", e.what(), code::kOutputFailed);
+        std::fflush(nullptr);
+        std::_Exit(code::kOutputFailed);
     } catch (const exoderm::NumericalFault& e) {
         return fail("numerical fault", e.what(), code::kNumericalFault);
     } catch (const exoderm::StopRequested& e) {

@@ -626,7 +626,11 @@ Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& in
     impl_->grid = grid;
 
     // A .part left by an earlier killed run is not worth keeping once a new run starts.
-    fs::remove(impl_->part_path, error);
+    // (Only if there is one: on a read-only file system removing nothing fails too, and the
+    // probe below then names the real problem.)
+    error.clear();
+    std::error_code absent; // ENOENT here just means there is nothing to remove
+    if (fs::exists(fs::symlink_status(impl_->part_path, absent))) fs::remove(impl_->part_path, error);
     if (error) {
         throw OutputPathError("cannot remove stale '" + impl_->part_path.string() + "': " + error.message());
     }

@@ -24,6 +24,22 @@ inline std::string slurp(const std::filesystem::path& p) {
     return s.str();
 }
 
+// Writes text to dir/name and returns that path.
+inline std::filesystem::path write_file(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return dir / name;
+}
+
+// How many runs a sweep journal (<table>.runs) holds.
+inline std::size_t journaled_runs(const std::filesystem::path& journal) {
+    std::size_t n = 0;
+    if (std::filesystem::exists(journal))
+        for (const auto& entry : std::filesystem::directory_iterator(journal))
+            n += entry.path().extension() == ".txt" && entry.path().filename().string().rfind("run_", 0) == 0;
+    return n;
+}
+
 // Runs `command` with dir as the working folder; stdout and stderr are captured.
 inline Outcome shell(const std::filesystem::path& dir, const std::string& command) {
     const std::string cmd = "cd '" + dir.string() + "' && " + command + " > out.txt 2> err.txt";

@@ -36,10 +36,7 @@ const std::string kBinary = EXODERM_BINARY;
 // over dose and insertion depth with two replicates: 12 runs of a fraction of a second each.
 const std::string kTinySweep = slurp(fs::path(EXODERM_SOURCE_DIR) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
 
-fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
-    std::ofstream(dir / name) << text;
-    return dir / name;
-}
+using testing::write_file;
 
 // Every row equal, except the wall time of each run.
 void require_same_table(const SweepTable& a, const SweepTable& b) {
@@ -134,13 +131,7 @@ TEST_CASE("Kill and resume: the same command again finishes the sweep with the s
               static_cast<char*>(nullptr));
         _exit(98);
     }
-    const auto count_runs = [&] {
-        std::size_t n = 0;
-        if (fs::exists(journal))
-            for (const auto& e : fs::directory_iterator(journal))
-                n += e.path().extension() == ".txt" && e.path().filename().string().rfind("run_", 0) == 0;
-        return n;
-    };
+    const auto count_runs = [&] { return testing::journaled_runs(journal); };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (count_runs() < 3 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
