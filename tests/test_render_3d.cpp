@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -137,7 +136,6 @@ void check_picture(const fs::path& png, const fs::path& scratch, unsigned width,
 TEST_CASE("render_3d.py draws one output time and a frame series of a short run", "[paraview][render3d]") {
     require_render_tools();
     exoderm::testing::TempDir folder("render3d");
-    const auto start = std::chrono::steady_clock::now();
     const fs::path xmf = make_result(folder.path());
 
     SECTION("one time, --size 640x480") {
@@ -165,9 +163,6 @@ TEST_CASE("render_3d.py draws one output time and a frame series of a short run"
         check_picture(frames / "frame_001.png", folder.path(), 480, 360);
         CHECK_FALSE(fs::exists(frames / "frame_002.png"));
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    INFO("render_3d test section took " << seconds << " s");
-    CHECK(seconds < 60.0);
 }
 
 TEST_CASE("render_3d.py exits non-zero with a message for a missing file", "[paraview][render3d]") {
