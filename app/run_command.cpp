@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstdio>
 #include <sstream>
@@ -223,8 +224,11 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     } else if (!tracked.responses().empty()) {
         const ResponseSummary r = summarise(tracked.responses());
         out << "responses: new collagen I " << number_text(r.collagen1_ng) << " ng, III " << number_text(r.collagen3_ng)
-            << " ng; TNF-alpha AUC " << number_text(r.tnf_auc_ng_per_ml_day) << " ng/mL d; repair fraction day 3 "
-            << number_text(r.repair_fraction_day3) << ", day 7 " << number_text(r.repair_fraction_day7) << "\n";
+            << " ng; TNF-alpha AUC " << number_text(r.tnf_auc_ng_per_ml_day) << " ng/mL d";
+        // A run shorter than 3 or 7 days has no repair fraction on those days.
+        if (std::isfinite(r.repair_fraction_day3)) out << "; repair fraction day 3 " << number_text(r.repair_fraction_day3);
+        if (std::isfinite(r.repair_fraction_day7)) out << ", day 7 " << number_text(r.repair_fraction_day7);
+        out << "\n";
     }
     out << "wrote " << recorder.path().string() << " (open the .xmf beside it in ParaView)\n";
     std::fputs(out.str().c_str(), stdout);

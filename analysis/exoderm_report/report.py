@@ -105,7 +105,9 @@ def _plot_depth_profile(r, rep):
     positive = np.any(p > 0)
     t_plot, t_label = _time_axis(times)
     for t, row, c in zip(t_plot, p, colours):
-        ax.plot(z, row, color=c, label=format_number(t))
+        # On the log scale an empty profile (e.g. at t = 0) draws nothing: say so in the legend.
+        empty = positive and not np.any(row > 0)
+        ax.plot(z, row, color=c, label=format_number(t) + (" (none in the skin)" if empty else ""))
     if positive:
         ax.set_yscale("log")
         top = float(np.max(p))
@@ -145,7 +147,8 @@ def _plot_dose_balance(r, rep):
     ax.set_xlabel(tl)
     ax.set_ylabel(_label("amount", units))
     ax.set_title("without the reservoir (what entered the skin)")
-    ax.legend(fontsize=8, loc="upper left")
+    # Outside the axes: the stack fills the panel from the first minutes on.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _finish(fig, title)
     rep.add_plot(fig, "dose_balance.png", title, "Stacked areas; columns of /dose.")
 
