@@ -69,8 +69,9 @@ TEST_CASE("PRP vampire facial: the EV effect of autologous platelet EVs falls wi
                           << ", collagen III fold " << young.at("fold_new_collagen_III"));
     INFO("70 y: potency " << old.at("product_repair_potency") << ", TNF AUC fold " << old.at("fold_tnf_auc")
                           << ", collagen III fold " << old.at("fold_new_collagen_III"));
-    CHECK(young.at("product_repair_potency") == Approx(0.7));
-    CHECK(old.at("product_repair_potency") == Approx(0.7 * std::exp(-50.0 / 40.0)));
+    // Platelet potency 0.7 x the small shelf loss of 2 h at 22 C x the donor age factor.
+    CHECK(young.at("product_repair_potency") == Approx(0.7 * young.at("product_shelf_fraction")));
+    CHECK(old.at("product_repair_potency") / young.at("product_repair_potency") == Approx(std::exp(-50.0 / 40.0)));
     // The same vesicles are delivered; only their cargo effect differs.
     CHECK(young.at("delivered") == Approx(old.at("delivered")).epsilon(1e-12));
     CHECK(tnf_benefit(young) > 0.0);
@@ -131,7 +132,7 @@ TEST_CASE("dose escalation to 1e4-fold: uptake saturates and the effect per deca
     CHECK(runs[2].at("delivered") / runs[1].at("delivered") > 8.0);
     // ... but the macrophages' uptake grows less and less (receptors fill up) ...
     const double up_low = uptake(runs[1]) / uptake(runs[0]), up_high = uptake(runs[2]) / uptake(runs[1]);
-    CHECK(up_low < 10.0);
+    CHECK(up_high < 5.0);
     CHECK(up_high < up_low);
     // ... and so does the benefit gained per decade.
     const double gain_low = tnf_benefit(runs[1]) - tnf_benefit(runs[0]);
