@@ -126,9 +126,44 @@ TEST_CASE("exoderm report of a sweep table: dose responses, heatmap and PRCC ran
     CHECK_THAT(o.out, Catch::Matchers::Contains("sensitivity (PRCC)"));
     const std::string md = slurp(dir.path() / "grid_report" / "report.md");
     CHECK_THAT(md, Catch::Matchers::Contains("## Sensitivity (PRCC)"));
+    CHECK_THAT(md, !Catch::Matchers::Contains("Distributions of outcomes")); // a grid is not a sample
     for (const std::string metric : {"fraction_delivered", "keratinocytes_reached_fraction", "fold_new_collagen_I",
                                      "fold_new_collagen_III", "fold_tnf_auc", "depth90_um"})
         CHECK_THAT(md, Catch::Matchers::Contains("| `" + metric + "` |"));
+}
+
+TEST_CASE("exoderm report of a sampled sweep: histograms and ECDFs of the outcomes with their quantiles", "[report]") {
+    exoderm::testing::TempDir dir("report_distributions");
+    // The quick sweep's base with a Latin hypercube of 6 batches: lognormal dose and potency.
+    std::string text = slurp(fs::path(kSource) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
+    text = text.substr(0, text.find("[sweep]")) + R"([sweep]
+design = "latin_hypercube"
+samples = 6
+[[sweep.axis]]
+key = "product.concentration"
+distribution = "lognormal"
+median = "1e12 /mL"
+gsd = 3
+[[sweep.axis]]
+key = "cells.potency"
+distribution = "normal"
+mean = 1
+sd = 0.3
+range = [0.2, 2]
+)";
+    std::ofstream(dir.path() / "batches.toml") << text;
+    const Outcome sweep = run_exoderm(dir.path(), "sweep batches.toml -o batches.h5 -q --threads 2");
+    INFO(sweep.err);
+    REQUIRE(sweep.exit_code == 0);
+    const Outcome o = run_exoderm(dir.path(), "report batches.h5 -o rep");
+    INFO(o.out);
+    INFO(o.err);
+    REQUIRE(o.exit_code == 0);
+    check_report(dir.path() / "rep", {"distributions.png", "sensitivity.png"});
+    CHECK_THAT(o.out, Catch::Matchers::Contains("distributions (5 %, median, 95 %):"));
+    const std::string md = slurp(dir.path() / "rep" / "report.md");
+    CHECK_THAT(md, Catch::Matchers::Contains("## Distributions of outcomes (latin_hypercube design)"));
+    CHECK_THAT(md, Catch::Matchers::Contains("| `fold_tnf_auc` |"));
 }
 
 TEST_CASE("exoderm report refuses bad input with exit code 2 and one message naming the file", "[report]") {

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .data import RunResult, SweepResult  # noqa: E402
+from .distributions import distribution_report, is_sampled  # noqa: E402
 from .stats import sensitivity  # noqa: E402
 
 FIGSIZE = (12, 8)  # inches
@@ -467,6 +468,9 @@ def sweep_report(sw, rep):
             method,
             "Ranked by |coefficient| (axes in the last column, most sensitive first); %d finished runs."
             % n_ok, header, body)
+
+    if n_ok and is_sampled(sw):
+        table += "\n" + distribution_report(sw, rep, _metric_panels(sw), _figure, _finish, _label, format_number)
 
     head = "# exoderm report: sweep %s\n\n" % os.path.basename(sw.path)
     head += "| | |\n|---|---|\n"
