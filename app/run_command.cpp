@@ -1,9 +1,11 @@
 #include "app/run_command.hpp"
 
+#include "app/checkpointer.hpp"
 #include "app/progress.hpp"
 #include "exoderm_version.hpp"
 #include "io/recorder.hpp"
 #include "io/run_recorder.hpp"
+#include "model/errors.hpp"
 #include "model/scenario_load.hpp"
 #include "model/vesicle_sizes.hpp"
 #include "solvers/simulation.hpp"
@@ -11,7 +13,11 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 namespace exoderm {
@@ -50,6 +56,26 @@ std::string amount_line(const char* label, double value, double applied) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "  %-28s %12.5g  %s\n", label, value, percent(value, applied).c_str());
     return buf;
+}
+
+// The checkpoint of an interrupted run of this scenario into `output`, checked.
+std::unique_ptr<CheckpointFile> open_checkpoint_to_resume(const std::filesystem::path& output,
+                                                          const std::filesystem::path& checkpoint_path,
+                                                          const CheckpointIdentity& identity) {
+    const std::filesystem::path part(output.string() + ".part");
+    std::error_code error;
+    if (!std::filesystem::exists(part, error)) {
+        if (std::filesystem::exists(output, error))
+            throw InputError("'" + output.string() + "' is complete: nothing to resume (nothing was changed)");
+        throw InputError("nothing to resume: no interrupted output '" + part.string() + "'");
+    }
+    if (!std::filesystem::exists(checkpoint_path, error))
+        throw InputError("nothing to resume: '" + part.string() + "' has no checkpoint '" + checkpoint_path.string() +
+                         "' (the run was interrupted before its first checkpoint; start it again)");
+    auto checkpoint = std::make_unique<CheckpointFile>(checkpoint_path);
+    const std::string mismatch = checkpoint_mismatch(identity, checkpoint->identity());
+    if (!mismatch.empty()) throw InputError("cannot resume from '" + checkpoint_path.string() + "': " + mismatch);
+    return checkpoint;
 }
 
 } // namespace
@@ -92,17 +118,40 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     info.command_line = options.command_line;
     info.seed = s.seed;
     const auto started = std::chrono::steady_clock::now();
+    const CheckpointIdentity identity{kVersion, kGitCommit, s.resolved_text, s.seed};
+    const std::filesystem::path checkpoint_path = checkpoint_path_for(options.output);
+    std::unique_ptr<CheckpointFile> checkpoint;
+    std::optional<StateReader> saved;
+    if (options.resume) {
+        checkpoint = open_checkpoint_to_resume(options.output, checkpoint_path, identity);
+        saved.emplace(*checkpoint);
+    }
+    const bool control_phase = saved && saved->scalar<std::uint8_t>("phase") == 1;
     Simulation simulation(s);
     const Grid& g = simulation.tissue().grid();
-    Recorder recorder(options.output, options.overwrite, info, {g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um});
+    const GridInfo grid{g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um};
+    auto recorder_owner = saved ? std::make_unique<Recorder>(options.output, Checkpointer::recorder_position(*saved), grid)
+                                : std::make_unique<Recorder>(options.output, options.overwrite, info, grid);
+    Recorder& recorder = *recorder_owner;
+    // A new run: a checkpoint left by an earlier one no longer matches the .part.
+    if (!saved) std::filesystem::remove(checkpoint_path);
     recorder.set_compression(s.output.compression_level);
     RunRecorder run_recorder(recorder, s, simulation);
+    if (saved) {
+        simulation.load_state(saved->in("run/simulation"));
+        run_recorder.load_state(saved->in("run/tracker"));
+    }
+    Checkpointer checkpointer(checkpoint_path, identity, recorder, s.output.checkpoint_interval_s);
+    checkpointer.add("run/simulation", [&](StateWriter& w) { simulation.save_state(w); });
+    checkpointer.add("run/tracker", [&](StateWriter& w) { run_recorder.save_state(w); });
+    const std::size_t outputs = s.time.output_times_s.size();
     const bool with_control = s.cells.enabled && s.responses.vehicle_control;
     const bool days = s.time.end_s > 3 * 86400.0;
     ProgressBar bar(s.time.end_s * (with_control ? 2 : 1), days ? "d" : "h", days ? 86400.0 : 3600.0,
                     !options.quiet && stderr_is_terminal());
     ProgressObserver observer(run_recorder, bar, 0.0);
-    simulation.run(observer);
+    CheckpointObserver checkpointed(observer, checkpointer, outputs);
+    simulation.run(checkpointed);
     // The matched vehicle control: the same scenario and seed without EVs.
     std::vector<FoldChange> folds;
     std::vector<NamedValue> against_control;
@@ -110,8 +159,16 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         const Scenario control = vehicle_control_of(s);
         Simulation control_simulation(control);
         ResponseRecorder control_recorder(recorder, control, "control_responses");
+        if (control_phase) {
+            control_simulation.load_state(saved->in("control/simulation"));
+            control_recorder.load_state(saved->in("control/tracker"));
+        }
+        checkpointer.set_phase(1);
+        checkpointer.add("control/simulation", [&](StateWriter& w) { control_simulation.save_state(w); });
+        checkpointer.add("control/tracker", [&](StateWriter& w) { control_recorder.save_state(w); });
         ProgressObserver control_observer(control_recorder, bar, s.time.end_s);
-        control_simulation.run(control_observer);
+        CheckpointObserver control_checkpointed(control_observer, checkpointer, outputs);
+        control_simulation.run(control_checkpointed);
         const auto& run_responses = run_recorder.tracker().responses();
         const auto& control_responses = control_recorder.tracker().responses();
         folds = fold_changes(summarise(run_responses), summarise(control_responses));
@@ -121,6 +178,16 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run_recorder.write_summary(wall, against_control);
     recorder.finish();
+    saved.reset();
+    checkpoint.reset();
+    std::error_code ignored;
+    std::filesystem::remove(checkpoint_path, ignored); // the result is complete: nothing to resume
+    if (const char* report = std::getenv("EXODERM_REPORT_CHECKPOINTS"))
+        if (report[0] == '1')
+            std::fprintf(stderr, "exoderm: %zu checkpoints, %.4f s writing them (%.4f s each), last %ju bytes\n",
+                         checkpointer.written(), checkpointer.seconds_writing(),
+                         checkpointer.written() ? checkpointer.seconds_writing() / checkpointer.written() : 0.0,
+                         checkpointer.last_bytes());
     if (options.quiet) return;
 
     const RunTracker& tracked = run_recorder.tracker();
