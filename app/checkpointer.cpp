@@ -19,8 +19,7 @@ void Checkpointer::add(const std::string& name, std::function<void(StateWriter&)
 
 void Checkpointer::after_output(std::size_t index, std::size_t outputs_per_phase) {
     const auto now = std::chrono::steady_clock::now();
-    const bool last_of_phase = index + 1 == outputs_per_phase;
-    if (last_of_phase || std::chrono::duration<double>(now - last_).count() >= interval_s_) write_now();
+    if (std::chrono::duration<double>(now - last_).count() >= interval_s_) write_now();
     const auto global = static_cast<long long>(phase_ * outputs_per_phase + index + 1);
     if (kill_after_ > 0 && global == kill_after_) std::raise(SIGKILL);
 }

@@ -26,7 +26,7 @@ public:
     void set_phase(int phase) { phase_ = phase; }
 
     // Called after output `index` of the current phase has been recorded: writes a checkpoint
-    // when one is due (always after the last output of the run), then honours the test hook
+    // when output.checkpoint_interval has passed since the last one (or the start), then honours the test hook
     // EXODERM_TEST_KILL_AFTER_SNAPSHOT=N (SIGKILL after the N-th output, counted over both
     // phases), which tests use to interrupt a run at a known point.
     void after_output(std::size_t index, std::size_t outputs_per_phase);

@@ -148,7 +148,7 @@ TEST_CASE("Resuming a particle-mode run ends bitwise identical to an uninterrupt
     check_resume_is_bitwise("particles", particle_args(), {3});
 }
 
-TEST_CASE("Resuming a run with cells and responses, killed in the run and in its vehicle control, is bitwise",
+TEST_CASE("Resuming a run with cells and responses killed in the run or in its vehicle control is bitwise",
           "[checkpoint][resume][cells]") {
     check_resume_is_bitwise("cells", cells_args(), {2, 5});
 }
@@ -158,7 +158,7 @@ TEST_CASE("A run killed on 2 threads and resumed on 1 is bitwise identical to an
     check_resume_is_bitwise("threads", continuum_args(), {2}, " --threads 2", " --threads 1");
 }
 
-TEST_CASE("--resume with nothing to resume is a clear error, exit code 2", "[checkpoint][bad-input]") {
+TEST_CASE("Resuming when there is nothing to resume is a clear error, exit code 2", "[checkpoint][bad-input]") {
     TempDir dir("ckpt_nothing");
     const Outcome o = run_exoderm(dir.path(), "run '" + kScenario + "' -o out.h5 -q --resume" + continuum_args());
     CHECK(o.exit_code == 2);
@@ -167,7 +167,7 @@ TEST_CASE("--resume with nothing to resume is a clear error, exit code 2", "[che
     CHECK_FALSE(fs::exists(dir.path() / "out.h5.part"));
 }
 
-TEST_CASE("--resume of a complete result says so and changes nothing", "[checkpoint][bad-input]") {
+TEST_CASE("Resuming a complete result says so and changes nothing", "[checkpoint][bad-input]") {
     TempDir dir("ckpt_complete");
     REQUIRE(run_exoderm(dir.path(), "run '" + kScenario + "' -o out.h5 -q" + continuum_args()).exit_code == 0);
     const std::string before = slurp(dir.path() / "out.h5");
@@ -177,7 +177,7 @@ TEST_CASE("--resume of a complete result says so and changes nothing", "[checkpo
     CHECK(slurp(dir.path() / "out.h5") == before);
 }
 
-TEST_CASE("--resume refuses a checkpoint of another seed or scenario, naming what differs", "[checkpoint][bad-input]") {
+TEST_CASE("Resuming refuses a checkpoint of another seed or scenario, naming what differs", "[checkpoint][bad-input]") {
     TempDir dir("ckpt_mismatch");
     REQUIRE(run_killed_after(dir.path(), 2, continuum_args()).exit_code != 0);
     const std::string part_before = slurp(dir.path() / "out.h5.part");
