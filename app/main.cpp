@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     std::string scenario_file;
     std::vector<std::string> overrides;
     std::string output;
-    bool force = false, quiet = false;
+    bool force = false, quiet = false, resume = false;
     int threads = 0;
 
     auto* check = app.add_subcommand("check", "Validate a scenario and print it fully resolved, with units");
@@ -124,6 +124,8 @@ int main(int argc, char** argv) {
     run->add_option("--set", overrides, "Override a key: section.key=value (repeatable)");
     run->add_flag("--force", force, "Overwrite an existing result file");
     run->add_flag("-q,--quiet", quiet, "No progress bar and no summary");
+    run->add_flag("--resume", resume,
+                  "Continue an interrupted run from its checkpoint (RESULT.ckpt.h5 beside RESULT.h5.part)");
     run->add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 1024));
 
     std::string shard;
@@ -205,6 +207,7 @@ int main(int argc, char** argv) {
                                     : std::filesystem::path(output);
     options.overwrite = force;
     options.quiet = quiet;
+    options.resume = resume;
     options.command_line = join_arguments(argc, argv);
     exoderm::install_stop_handlers();
     try {

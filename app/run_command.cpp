@@ -1,5 +1,6 @@
 #include "app/run_command.hpp"
 
+#include "app/checkpointer.hpp"
 #include "app/progress.hpp"
 #include "app/stop_signal.hpp"
 #include "exoderm_version.hpp"
@@ -17,7 +18,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 namespace exoderm {
@@ -68,6 +72,26 @@ void arm_test_fault(Simulation& simulation) {
     simulation.inject_test_fault(fault);
 }
 
+// The checkpoint of an interrupted run of this scenario into `output`, checked.
+std::unique_ptr<CheckpointFile> open_checkpoint_to_resume(const std::filesystem::path& output,
+                                                          const std::filesystem::path& checkpoint_path,
+                                                          const CheckpointIdentity& identity) {
+    const std::filesystem::path part(output.string() + ".part");
+    std::error_code error;
+    if (!std::filesystem::exists(part, error)) {
+        if (std::filesystem::exists(output, error))
+            throw InputError("'" + output.string() + "' is complete: nothing to resume (nothing was changed)");
+        throw InputError("nothing to resume: no interrupted output '" + part.string() + "'");
+    }
+    if (!std::filesystem::exists(checkpoint_path, error))
+        throw InputError("nothing to resume: '" + part.string() + "' has no checkpoint '" + checkpoint_path.string() +
+                         "' (the run was interrupted before its first checkpoint; start it again)");
+    auto checkpoint = std::make_unique<CheckpointFile>(checkpoint_path);
+    const std::string mismatch = checkpoint_mismatch(identity, checkpoint->identity());
+    if (!mismatch.empty()) throw InputError("cannot resume from '" + checkpoint_path.string() + "': " + mismatch);
+    return checkpoint;
+}
+
 } // namespace
 
 std::string describe_scenario(const Scenario& s) {
@@ -109,19 +133,42 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     info.command_line = options.command_line;
     info.seed = s.seed;
     const auto started = std::chrono::steady_clock::now();
+    const CheckpointIdentity identity{kVersion, kGitCommit, s.resolved_text, s.seed};
+    const std::filesystem::path checkpoint_path = checkpoint_path_for(options.output);
+    std::unique_ptr<CheckpointFile> checkpoint;
+    std::optional<StateReader> saved;
+    if (options.resume) {
+        checkpoint = open_checkpoint_to_resume(options.output, checkpoint_path, identity);
+        saved.emplace(*checkpoint);
+    }
+    const bool control_phase = saved && saved->scalar<std::uint8_t>("phase") == 1;
     Simulation simulation(s);
     arm_test_fault(simulation);
     const Grid& g = simulation.tissue().grid();
-    Recorder recorder(options.output, options.overwrite, info, {g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um});
+    const GridInfo grid{g.nx, g.ny, g.nz, g.dx_um, g.dy_um, g.dz_um};
+    auto recorder_owner = saved ? std::make_unique<Recorder>(options.output, Checkpointer::recorder_position(*saved), grid)
+                                : std::make_unique<Recorder>(options.output, options.overwrite, info, grid);
+    Recorder& recorder = *recorder_owner;
+    // A new run: a checkpoint left by an earlier one no longer matches the .part.
+    if (!saved) std::filesystem::remove(checkpoint_path);
     recorder.set_compression(s.output.compression_level);
     RunRecorder run_recorder(recorder, s, simulation);
+    if (saved) {
+        simulation.load_state(saved->in("run/simulation"));
+        run_recorder.load_state(saved->in("run/tracker"));
+    }
+    Checkpointer checkpointer(checkpoint_path, identity, recorder, s.output.checkpoint_interval_s);
+    checkpointer.add("run/simulation", [&](StateWriter& w) { simulation.save_state(w); });
+    checkpointer.add("run/tracker", [&](StateWriter& w) { run_recorder.save_state(w); });
+    const std::size_t outputs = s.time.output_times_s.size();
     const bool with_control = s.cells.enabled && s.responses.vehicle_control;
     const bool days = s.time.end_s > 3 * 86400.0;
     ProgressBar bar(s.time.end_s * (with_control ? 2 : 1), days ? "d" : "h", days ? 86400.0 : 3600.0,
                     !options.quiet && stderr_is_terminal());
     ProgressObserver progress(run_recorder, bar, 0.0);
+    CheckpointObserver checkpointed(progress, checkpointer, outputs);
     RunGuard guard(&recorder, simulation, "run", true, stop_signal);
-    ObserverList observer({&guard, &progress});
+    ObserverList observer({&guard, &checkpointed});
     simulation.run(observer);
     // The matched vehicle control: the same scenario and seed without EVs.
     std::vector<FoldChange> folds;
@@ -130,9 +177,17 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
         const Scenario control = vehicle_control_of(s);
         Simulation control_simulation(control);
         ResponseRecorder control_recorder(recorder, control, "control_responses");
+        if (control_phase) {
+            control_simulation.load_state(saved->in("control/simulation"));
+            control_recorder.load_state(saved->in("control/tracker"));
+        }
+        checkpointer.set_phase(1);
+        checkpointer.add("control/simulation", [&](StateWriter& w) { control_simulation.save_state(w); });
+        checkpointer.add("control/tracker", [&](StateWriter& w) { control_recorder.save_state(w); });
         ProgressObserver control_progress(control_recorder, bar, s.time.end_s);
+        CheckpointObserver control_checkpointed(control_progress, checkpointer, outputs);
         RunGuard control_guard(&recorder, control_simulation, "vehicle control", false, stop_signal);
-        ObserverList control_observer({&control_guard, &control_progress});
+        ObserverList control_observer({&control_guard, &control_checkpointed});
         control_simulation.run(control_observer);
         const auto& run_responses = run_recorder.tracker().responses();
         const auto& control_responses = control_recorder.tracker().responses();
@@ -143,6 +198,16 @@ void run_scenario(const Scenario& s, const RunOptions& options) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run_recorder.write_summary(wall, against_control);
     recorder.finish();
+    saved.reset();
+    checkpoint.reset();
+    std::error_code ignored;
+    std::filesystem::remove(checkpoint_path, ignored); // the result is complete: nothing to resume
+    if (const char* report = std::getenv("EXODERM_REPORT_CHECKPOINTS"))
+        if (report[0] == '1')
+            std::fprintf(stderr, "exoderm: %zu checkpoints, %.4f s writing them (%.4f s each), last %ju bytes\n",
+                         checkpointer.written(), checkpointer.seconds_writing(),
+                         checkpointer.written() ? checkpointer.seconds_writing() / checkpointer.written() : 0.0,
+                         checkpointer.last_bytes());
     if (options.quiet) return;
 
     const RunTracker& tracked = run_recorder.tracker();

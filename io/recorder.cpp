@@ -438,6 +438,87 @@ void write_grid_description(Writer& w, hid_t g, const GridInfo& grid, double ori
     w.vector_dataset(g, "z_um", cell_centres_um(grid.nz, grid.dz_um, origin_z_um), "um", what);
 }
 
+// ---- crash safety and reopening -----------------------------------------------------------------
+
+// File access for a file that a kill (SIGKILL, power loss of the process) may interrupt at any
+// moment: the metadata cache never evicts, so metadata reaches the file only in flushes (after
+// every snapshot), and the file on disk between flushes is the last flushed one plus raw data
+// written beyond it. (SWMR would give the same guarantee but forbids creating groups and
+// datasets once started, which every snapshot does.)
+h5::Handle crash_safe_access(Writer& w, const std::string& what) {
+    h5::Handle access = w.checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, what);
+    H5AC_cache_config_t config{};
+    config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    w.check(H5Pget_mdc_config(access.get(), &config), what);
+    config.evictions_enabled = false;
+    config.incr_mode = H5C_incr__off;
+    config.flash_incr_mode = H5C_flash_incr__off;
+    config.decr_mode = H5C_decr__off;
+    w.check(H5Pset_mdc_config(access.get(), &config), what);
+    return access;
+}
+
+herr_t collect_link_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+    static_cast<std::vector<std::string>*>(names)->push_back(name);
+    return 0;
+}
+
+// Links of a group in creation order (every group the recorder makes tracks it).
+std::vector<std::string> children(Writer& w, hid_t group, const std::string& what) {
+    std::vector<std::string> names;
+    w.check(H5Literate(group, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect_link_name, &names), what);
+    return names;
+}
+
+// "NNNNNN" snapshot names, as their index; -1 for anything else.
+long long snapshot_index(const std::string& name) {
+    if (name.size() != 6 || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return -1;
+    return std::stoll(name);
+}
+
+double read_double_attribute(Writer& w, hid_t object, const char* name, const std::string& what) {
+    h5::Handle attribute = w.checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    double value = 0.0;
+    w.check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), what);
+    return value;
+}
+
+int read_int_attribute(Writer& w, hid_t object, const char* name, const std::string& what) {
+    h5::Handle attribute = w.checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    int value = 0;
+    w.check(H5Aread(attribute.get(), H5T_NATIVE_INT, &value), what);
+    return value;
+}
+
+hsize_t dataset_length(Writer& w, hid_t dataset, const std::string& what) {
+    h5::Handle space = w.checked(H5Dget_space(dataset), H5Sclose, what);
+    hsize_t size = 0;
+    w.check(H5Sget_simple_extent_dims(space.get(), &size, nullptr) < 0 ? -1 : 0, what);
+    return size;
+}
+
+// Cuts a growing vector back to `rows`; it must hold at least that many.
+void truncate_vector(Writer& w, hid_t dataset, hsize_t rows, const std::string& what) {
+    const hsize_t have = dataset_length(w, dataset, what);
+    if (have < rows)
+        throw OutputError(what + ": it holds " + std::to_string(have) + " rows, the checkpoint expects " +
+                          std::to_string(rows));
+    w.check(H5Dset_extent(dataset, &rows), what);
+}
+
+// Drops the snapshot groups NNNNNN >= keep under `group`; returns the kept names in order.
+std::vector<std::string> drop_snapshots_after(Writer& w, hid_t group, std::uint64_t keep, const std::string& what) {
+    std::vector<std::string> kept;
+    for (const std::string& name : children(w, group, what)) {
+        const long long index = snapshot_index(name);
+        if (index < 0) continue;
+        if (static_cast<std::uint64_t>(index) >= keep) w.check(H5Ldelete(group, name.c_str(), H5P_DEFAULT), what);
+        else kept.push_back(name);
+    }
+    return kept;
+}
+
 } // namespace
 
 // ---- Impl -------------------------------------------------------------------------------------
@@ -486,6 +567,8 @@ struct Recorder::Impl {
     std::vector<xdmf::SubGrid> grid_collections;          // in order of declaration
 
     bool finished = false;
+    bool resumed = false;                // reopened from a checkpoint: declarations reopen
+    std::map<std::string, std::uint64_t> resume_rows; // series rows kept, by group
     std::string failure; // first OutputError; the file is not trusted after it
 
     // "'<object>' in '<file>.part'" for messages.
@@ -551,6 +634,7 @@ struct Recorder::Impl {
     }
 
     void create_file(const RunInfo& info);
+    void reopen_file(const RecorderPosition& at);
 };
 
 void Recorder::Impl::create_file(const RunInfo& info) {
@@ -558,7 +642,11 @@ void Recorder::Impl::create_file(const RunInfo& info) {
     const std::string file_what = "cannot create HDF5 file '" + part_path.string() + "'";
     h5::Handle creation = w.checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, file_what);
     w.check(H5Pset_link_creation_order(creation.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file_what);
-    file = w.checked(H5Fcreate(part_path.c_str(), H5F_ACC_TRUNC, creation.get(), H5P_DEFAULT), H5Fclose, file_what);
+    // Freed space is never reused within a session: what the last flushed metadata points to is
+    // never overwritten before the next flush (see crash_safe_access).
+    w.check(H5Pset_file_space_strategy(creation.get(), H5F_FSPACE_STRATEGY_NONE, 0, 1), file_what);
+    h5::Handle access = crash_safe_access(w, file_what);
+    file = w.checked(H5Fcreate(part_path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()), H5Fclose, file_what);
     w.attach(file.get());
     const hid_t root = file.get();
 
@@ -596,6 +684,105 @@ void Recorder::Impl::create_file(const RunInfo& info) {
     summary_group = w.create_group(root, "summary", "cannot create " + in_file("/summary"));
     // A run killed before its first snapshot still leaves a readable file with its metadata.
     w.flush_file("cannot flush '" + part_path.string() + "' to disk");
+}
+
+void Recorder::Impl::reopen_file(const RecorderPosition& at) {
+    Writer& w = writer;
+    const std::string file_what = "cannot reopen '" + part_path.string() + "' to resume";
+    h5::Handle access = crash_safe_access(w, file_what);
+    file = w.checked(H5Fopen(part_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose, file_what);
+    w.attach(file.get());
+    const hid_t root = file.get();
+    if (read_int_attribute(w, root, "complete", file_what) != 0)
+        throw OutputError("'" + part_path.string() + "' is marked complete: nothing to resume");
+    w.attribute_string(root, "resumed", utc_now_iso8601(), file_what);
+    static_group = w.checked(H5Gopen2(root, "static", H5P_DEFAULT), H5Gclose, file_what);
+    snapshots_group = w.checked(H5Gopen2(root, "snapshots", H5P_DEFAULT), H5Gclose, file_what);
+    time_dataset = w.checked(H5Dopen2(snapshots_group.get(), "time_s", H5P_DEFAULT), H5Dclose, file_what);
+    summary_group = w.checked(H5Gopen2(root, "summary", H5P_DEFAULT), H5Gclose, file_what);
+    // The summary is written at the very end: a run killed after it starts over without it.
+    while (true) {
+        const int attributes = static_cast<int>(H5Aget_num_attrs(summary_group.get()));
+        if (attributes <= 0) break;
+        std::array<char, 256> name{};
+        w.check(H5Aget_name_by_idx(summary_group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, 0, name.data(), name.size(),
+                                   H5P_DEFAULT) < 0 ? -1 : 0, file_what);
+        w.check(H5Adelete(summary_group.get(), name.data()), file_what);
+    }
+    for (const std::string& name : children(w, static_group.get(), file_what))
+        static_fields.push_back({name, "/static/" + name});
+
+    truncate_vector(w, time_dataset.get(), at.snapshots, "cannot resume " + in_file("/snapshots/time_s"));
+    std::vector<double> times(at.snapshots);
+    if (!times.empty())
+        w.check(H5Dread(time_dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times.data()), file_what);
+    for (const std::string& name : drop_snapshots_after(w, snapshots_group.get(), at.snapshots, file_what)) {
+        h5::Handle group = w.checked(H5Gopen2(snapshots_group.get(), name.c_str(), H5P_DEFAULT), H5Gclose, file_what);
+        xdmf::Step step{times[static_cast<std::size_t>(snapshot_index(name))], {}};
+        for (const std::string& field : children(w, group.get(), file_what))
+            step.fields.push_back({field, "/snapshots/" + name + "/" + field});
+        steps.push_back(std::move(step));
+    }
+    if (steps.size() != at.snapshots)
+        throw OutputError(file_what + ": it holds " + std::to_string(steps.size()) + " snapshots, the checkpoint expects " +
+                          std::to_string(at.snapshots));
+
+    // Point sets and series are the other top-level groups (series carry a "columns" attribute).
+    for (const std::string& name : children(w, root, file_what)) {
+        if (layout_groups().count(name) != 0) continue;
+        h5::Handle group = w.checked(H5Gopen2(root, name.c_str(), H5P_DEFAULT), H5Gclose, file_what);
+        if (H5Aexists(group.get(), "columns") > 0) continue; // reopened by declare_series
+        PointGroup entry;
+        entry.collection = point_collections.size();
+        xdmf::PointCollection collection{name, {}};
+        for (const std::string& step_name : drop_snapshots_after(w, group.get(), at.snapshots, file_what)) {
+            const std::string path = "/" + name + "/" + step_name;
+            h5::Handle step_group = w.checked(H5Gopen2(group.get(), step_name.c_str(), H5P_DEFAULT), H5Gclose, file_what);
+            xdmf::PointStep step;
+            step.time_s = read_double_attribute(w, step_group.get(), "time_s", file_what);
+            step.snapshot = static_cast<std::size_t>(snapshot_index(step_name));
+            std::uint64_t count = 0;
+            {
+                h5::Handle attribute = w.checked(H5Aopen(step_group.get(), "count", H5P_DEFAULT), H5Aclose, file_what);
+                w.check(H5Aread(attribute.get(), H5T_NATIVE_UINT64, &count), file_what);
+            }
+            step.count = static_cast<std::size_t>(count);
+            step.xyz_object = path + "/xyz";
+            for (const std::string& attribute : children(w, step_group.get(), file_what))
+                if (attribute != "xyz") step.attributes.push_back({attribute, path + "/" + attribute});
+            collection.steps.push_back(std::move(step));
+        }
+        point_collections.push_back(std::move(collection));
+        entry.group = std::move(group);
+        point_groups.emplace(name, std::move(entry));
+    }
+
+    if (H5Lexists(root, "grids", H5P_DEFAULT) > 0) {
+        grids_group = w.checked(H5Gopen2(root, "grids", H5P_DEFAULT), H5Gclose, file_what);
+        for (const std::string& name : children(w, grids_group.get(), file_what)) {
+            h5::Handle group = w.checked(H5Gopen2(grids_group.get(), name.c_str(), H5P_DEFAULT), H5Gclose, file_what);
+            const hid_t g = group.get();
+            GridInfo info{read_int_attribute(w, g, "nx", file_what), read_int_attribute(w, g, "ny", file_what),
+                          read_int_attribute(w, g, "nz", file_what), read_double_attribute(w, g, "dx_um", file_what),
+                          read_double_attribute(w, g, "dy_um", file_what), read_double_attribute(w, g, "dz_um", file_what)};
+            xdmf::SubGrid sub{name, info, read_double_attribute(w, g, "origin_z_um", file_what), {}};
+            for (const std::string& step_name : drop_snapshots_after(w, g, at.snapshots, file_what)) {
+                const std::string path = "/grids/" + name + "/" + step_name;
+                h5::Handle step_group = w.checked(H5Gopen2(g, step_name.c_str(), H5P_DEFAULT), H5Gclose, file_what);
+                xdmf::GridStep step{read_double_attribute(w, step_group.get(), "time_s", file_what),
+                                    static_cast<std::size_t>(snapshot_index(step_name)), {}};
+                for (const std::string& field : children(w, step_group.get(), file_what))
+                    step.fields.push_back({field, path + "/" + field});
+                sub.steps.push_back(std::move(step));
+            }
+            const std::size_t collection = grid_collections.size();
+            grid_collections.push_back(std::move(sub));
+            grids.emplace(name, DeclaredGrid{info, std::move(group), collection});
+        }
+    }
+    resumed = true;
+    resume_rows = at.series_rows;
+    w.flush_file(file_what);
 }
 
 // ---- Recorder ---------------------------------------------------------------------------------
@@ -658,6 +845,27 @@ Recorder::Recorder(std::filesystem::path path, bool overwrite, const RunInfo& in
     }
 }
 
+Recorder::Recorder(std::filesystem::path path, const RecorderPosition& at, const GridInfo& grid)
+    : impl_(std::make_unique<Impl>()) {
+    validate_grid(grid);
+    impl_->final_path = path;
+    impl_->part_path = fs::path(path.string() + ".part");
+    impl_->grid = grid;
+    std::error_code error;
+    if (!fs::is_regular_file(impl_->part_path, error))
+        throw OutputError("no interrupted output '" + impl_->part_path.string() + "' to resume");
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    impl_->run("resume", [&] { impl_->reopen_file(at); });
+}
+
+RecorderPosition Recorder::position() const {
+    RecorderPosition at;
+    at.snapshots = impl_->steps.size();
+    for (const auto& [name, entry] : impl_->series)
+        at.series_rows[name] = entry.rows_written + (entry.pending.empty() ? 0 : entry.pending.front().size());
+    return at;
+}
+
 Recorder::~Recorder() {
     if (!impl_ || impl_->finished) return;
     // Not finished (an exception or an early return in the caller): keep what was recorded, with
@@ -682,6 +890,7 @@ void Recorder::write_static_field(const FieldView& field) {
     validate_field(field, impl_->grid);
     const bool duplicate = std::any_of(impl_->static_fields.begin(), impl_->static_fields.end(),
                                        [&](const xdmf::FieldRef& existing) { return existing.name == field.name; });
+    if (duplicate && impl_->resumed) return; // written before the interruption
     if (duplicate) throw std::invalid_argument("static field '" + field.name + "' was already written");
 
     impl_->run("write_static_field", [&] {
@@ -697,6 +906,7 @@ void Recorder::declare_grid(const std::string& name, const GridInfo& grid, doubl
     if (main_grid_xdmf_names().count(name) != 0) {
         throw std::invalid_argument("grid name '" + name + "' is reserved: the main grid uses it in the XDMF index");
     }
+    if (impl_->resumed && impl_->grids.count(name) != 0) return; // declared before the interruption
     if (impl_->grids.count(name) != 0) throw std::invalid_argument("grid '" + name + "' was already declared");
     if (impl_->point_groups.count(name) != 0) {
         throw std::invalid_argument("grid name '" + name +
@@ -866,6 +1076,24 @@ void Recorder::declare_series(const std::string& group, const std::vector<Series
 
     impl_->run("declare_series", [&] {
         Writer& w = impl_->writer;
+        if (impl_->resumed && H5Lexists(impl_->file.get(), group.c_str(), H5P_DEFAULT) > 0) {
+            // Declared before the interruption: reopen, keeping the rows up to the checkpoint.
+            const std::string what = "cannot resume series " + impl_->in_file("/" + group);
+            Impl::Series entry;
+            entry.group = w.checked(H5Gopen2(impl_->file.get(), group.c_str(), H5P_DEFAULT), H5Gclose, what);
+            const auto kept = impl_->resume_rows.find(group);
+            const hsize_t rows = kept == impl_->resume_rows.end() ? 0 : kept->second;
+            for (const SeriesColumn& column : columns) {
+                entry.datasets.push_back(
+                    w.checked(H5Dopen2(entry.group.get(), column.name.c_str(), H5P_DEFAULT), H5Dclose, what));
+                truncate_vector(w, entry.datasets.back().get(), rows, what + " column " + column.name);
+            }
+            entry.rows_written = rows;
+            entry.columns = columns;
+            entry.pending.resize(columns.size());
+            impl_->series.emplace(group, std::move(entry));
+            return;
+        }
         const std::string what = "cannot create series " + impl_->in_file("/" + group);
         Impl::Series entry;
         entry.group = w.create_group(impl_->file.get(), group, what);

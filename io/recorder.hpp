@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -80,10 +81,20 @@ struct SeriesColumn {
     std::string units;
 };
 
+// How far a run's output had got at a checkpoint: snapshots, and rows of each series.
+struct RecorderPosition {
+    std::uint64_t snapshots = 0;
+    std::map<std::string, std::uint64_t> series_rows;
+};
+
 class Recorder {
 public:
     // Fails with OutputError if the path exists and !overwrite, or the folder is not writable.
     Recorder(std::filesystem::path path, bool overwrite, const RunInfo& info, const GridInfo& grid);
+    // Resumes the interrupted run's "<path>.part": snapshots and series rows after `at` are
+    // dropped, and what the run declares again (series, grids, static fields) is reopened, not
+    // rewritten. Throws OutputError if the .part is missing or holds less than `at`.
+    Recorder(std::filesystem::path path, const RecorderPosition& at, const GridInfo& grid);
     ~Recorder(); // without finish(): the ".part" file stays, marked complete = 0
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
@@ -132,6 +143,10 @@ public:
     // Writes buffered series rows and flushes the file to disk (done by every snapshot and by
     // finish(); call it for extra checkpoints, e.g. in a run that writes few snapshots).
     void flush();
+
+    // Snapshots written and series rows appended so far (buffered rows included; flush() first
+    // to have them in the file).
+    RecorderPosition position() const;
 
     const std::filesystem::path& path() const;   // final name, e.g. "out.h5"
     std::filesystem::path part_path() const;     // "<path>.part", written until finish()

@@ -19,6 +19,9 @@ public:
     // Writes the end-of-run summary attributes, and extra values (e.g. against the control).
     void write_summary(double wall_time_s, const std::vector<NamedValue>& extra = {});
     const RunTracker& tracker() const { return tracker_; }
+    // Checkpoints: what the tracker has seen (the file's rows are the Recorder's).
+    void save_state(StateWriter& out) const { tracker_.save_state(out); }
+    void load_state(const StateReader& in) { tracker_.load_state(in); }
     // Writes only these vesicle fields ("free", "bound", "lumen_fraction"), and only at these
     // output times (empty: all); cells and response fields only at those times. For sweeps.
     void select_fields(std::vector<std::string> names, std::vector<double> times_s);
@@ -49,6 +52,8 @@ public:
     void on_step(const RunView& run) override;
     void on_output(std::size_t index, const RunView& run) override;
     const RunTracker& tracker() const { return tracker_; }
+    void save_state(StateWriter& out) const { tracker_.save_state(out); }
+    void load_state(const StateReader& in) { tracker_.load_state(in); }
 
 private:
     Recorder& recorder_;

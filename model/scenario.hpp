@@ -215,6 +215,8 @@ struct OutputSpec {
     bool write_fields = false;       // 3D fields at output times
     bool write_size_classes = false; // per size class as well as the totals
     int compression_level = 0;      // gzip 0-9
+    // Least wall-clock time between checkpoints (taken at output times); 0: at every output.
+    double checkpoint_interval_s = 0.0;
 };
 
 struct Scenario {

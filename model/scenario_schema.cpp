@@ -575,6 +575,9 @@ std::vector<Key> build_keys() {
                 [](auto& s) -> auto& { return s.output.write_size_classes; }));
     add(integer("output.compression", "4", closed(0, 9), '-', "gzip level of the HDF5 datasets",
                 [](auto& s) -> auto& { return s.output.compression_level; }));
+    add(quantity("output.checkpoint_interval", uk::time, "min", quote("10 min"), closed(0, 10080), '-',
+                 "least wall-clock time between checkpoints, taken at output times (0: at every output)",
+                 [](auto& s) -> auto& { return s.output.checkpoint_interval_s; }));
     return k;
 }
 

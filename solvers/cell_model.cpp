@@ -1,6 +1,7 @@
 #include "solvers/cell_model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace exoderm {
 
@@ -62,6 +63,53 @@ void CellModel::response_step(double dt_s) {
     if (scenario_.responses.macrophages == MacrophageMode::Agents || cells_.size() != before) groups_stale_ = true;
     responses_.sense(cells_);
     if (front_) front_->advance(dt_s, front_signal(*front_, cells_));
+}
+
+template <class IO>
+void CellModel::exchange_state(IO& io) {
+    auto c = io.in("cells");
+    c.array("x_um", cells_.x_um);
+    c.array("y_um", cells_.y_um);
+    c.array("z_um", cells_.z_um);
+    c.array("type", cells_.type);
+    c.array("state", cells_.state);
+    c.array("voxel", cells_.voxel);
+    c.array("id", cells_.id);
+    c.array("bound", cells_.bound);
+    c.array("internalised", cells_.internalised);
+    c.array("signal", cells_.signal);
+    c.array("captured", cells_.captured);
+    c.array("released", cells_.released);
+    c.array("digested", cells_.digested);
+    c.scalar("next_id", cells_.next_id);
+    io.flag("groups_stale", groups_stale_);
+    io.array("retired", retired_);
+    io.scalar("vesicle_steps", vesicle_steps_);
+    io.scalar("response_steps", response_steps_);
+    if (front_) {
+        auto f = io.in("wound_front");
+        front_->exchange_state(f);
+    }
+}
+
+void CellModel::save_state(StateWriter& out) const {
+    const_cast<CellModel*>(this)->exchange_state(out); // a writer only reads the state
+    StateWriter r = out.in("responses");
+    responses_.save_state(r);
+}
+
+void CellModel::load_state(const StateReader& in) {
+    exchange_state(in);
+    const std::size_t n = cells_.size();
+    for (const auto* v : {&cells_.x_um, &cells_.y_um, &cells_.z_um, &cells_.bound, &cells_.internalised, &cells_.signal,
+                          &cells_.captured, &cells_.released, &cells_.digested})
+        if (v->size() != n) throw std::runtime_error("checkpoint: cell arrays of different lengths");
+    if (cells_.state.size() != n || cells_.voxel.size() != n || cells_.id.size() != n)
+        throw std::runtime_error("checkpoint: cell arrays of different lengths");
+    // Groups are a function of the cells; the stale flag makes the next capture rebuild them, as
+    // it would have.
+    groups_ = group_by_voxel(cells_);
+    responses_.load_state(in.in("responses"));
 }
 
 CellLedger CellModel::ledger() const {

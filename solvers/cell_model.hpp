@@ -7,6 +7,7 @@
 #include "solvers/cell_uptake.hpp"
 #include "solvers/reepithelialisation.hpp"
 #include "solvers/responses.hpp"
+#include "solvers/state_io.hpp"
 
 #include <array>
 #include <cstdint>
@@ -51,7 +52,15 @@ public:
     std::size_t vesicle_steps() const { return vesicle_steps_; }
     std::size_t response_steps() const { return response_steps_; }
 
+    // Checkpoints: the agents, their vesicle state, the response fields and the step counters
+    // that key the cells' random numbers.
+    void save_state(StateWriter& out) const;
+    void load_state(const StateReader& in);
+
 private:
+    template <class IO>
+    void exchange_state(IO& io);
+
     const Scenario& scenario_;
     const Tissue& tissue_;
     Responses responses_;

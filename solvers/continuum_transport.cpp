@@ -36,6 +36,10 @@ void ContinuumTransport::update_geometry(double t_s) {
     // A dried film no longer wets the mouths: their top faces become walls.
     const bool feeding = t_s < drying_time_s_;
     if (a == half_width_um_ && feeding == mouths_open_) return;
+    set_geometry(a, feeding);
+}
+
+void ContinuumTransport::set_geometry(double a, bool feeding) {
     half_width_um_ = a;
     mouths_open_ = feeding;
     tissue_.lumen_fraction(a, lumen_);
@@ -103,6 +107,36 @@ void ContinuumTransport::step_to(double t_next_s) {
         }
     }
     time_s_ = t_next_s;
+}
+
+template <class IO>
+void ContinuumTransport::exchange_state(IO& io) {
+    io.scalar("time_s", time_s_);
+    io.scalar("applied", applied_);
+    io.scalar("degraded", degraded_);
+    io.scalar("cleared", cleared_);
+    io.scalar("delivered", delivered_);
+    io.scalar("half_width_um", half_width_um_);
+    io.flag("mouths_open", mouths_open_);
+    for (std::size_t k = 0; k < classes_.size(); ++k) {
+        auto c = io.in("class_" + std::to_string(k));
+        c.fixed("free", free_[k]);
+        c.fixed("bound", bound_[k]);
+        c.scalar("reservoir_amount", reservoirs_[k].amount);
+        c.scalar("reservoir_volume_um3", reservoirs_[k].volume_um3);
+        c.flag("reservoir_feeding", reservoirs_[k].feeding);
+    }
+}
+
+void ContinuumTransport::save_state(StateWriter& out) const {
+    const_cast<ContinuumTransport*>(this)->exchange_state(out); // a writer only reads the state
+}
+
+void ContinuumTransport::load_state(const StateReader& in) {
+    exchange_state(in);
+    // The operators' diffusivities follow the geometry of the last step; factorisations are
+    // redone from them exactly as in the uninterrupted run.
+    set_geometry(half_width_um_, mouths_open_);
 }
 
 DoseLedger ContinuumTransport::flows() const {

@@ -35,9 +35,15 @@ public:
     double reservoir_concentration() const override;
     double applied_concentration() const override { return applied_concentration_; }
     bool delivering() const override { return mouths_open_ && (half_width_um_ > 0.0 || tissue_.wound().enabled()); }
+    void save_state(StateWriter& out) const override;
+    void load_state(const StateReader& in) override;
 
 private:
     void update_geometry(double t_s);
+    void set_geometry(double half_width_um, bool feeding);
+    // The state a checkpoint carries, listed once for saving and loading (StateWriter or StateReader).
+    template <class IO>
+    void exchange_state(IO& io);
     const ReactionPropagator& propagator(Layer layer, double dt_s);
 
     const Tissue& tissue_;

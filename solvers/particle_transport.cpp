@@ -87,6 +87,10 @@ void ParticleTransport::update_geometry(double t_s) {
     const double a = tissue_.open_half_width_um(t_s);
     const bool wet = t_s < drying_time_s_;
     if (a == half_width_um_ && wet == mouths_wet_) return;
+    set_geometry(a, wet);
+}
+
+void ParticleTransport::set_geometry(double a, bool wet) {
     half_width_um_ = a;
     mouths_wet_ = wet;
     tissue_.lumen_fraction(a, lumen_);
@@ -241,6 +245,53 @@ void ParticleTransport::deposit() {
         auto& field = p.state[i] == particles::State::Bound ? bound_ : free_;
         field[p.size_class[i]][v] += amount;
     }
+}
+
+template <class IO>
+void ParticleTransport::exchange_state(IO& io) {
+    io.scalar("time_s", time_s_);
+    io.scalar("half_width_um", half_width_um_);
+    io.flag("mouths_wet", mouths_wet_);
+    io.array("reservoir", reservoir_);
+    io.scalar("degraded", degraded_);
+    io.scalar("cleared", cleared_);
+    io.scalar("entered", entered_);
+    io.scalar("exited", exited_);
+    io.scalar("next_id", next_id_);
+    io.scalar("step", step_); // keys the Philox streams of the next step
+    io.scalar("substeps", substeps_);
+    io.scalar("overdrafts", overdrafts_);
+    auto p = io.in("particles");
+    p.array("x", particles_.x);
+    p.array("y", particles_.y);
+    p.array("z", particles_.z);
+    p.array("d0", particles_.d0);
+    p.array("clock", particles_.clock);
+    p.array("id", particles_.id);
+    p.array("state", particles_.state);
+    p.array("size_class", particles_.size_class);
+}
+
+void ParticleTransport::save_state(StateWriter& out) const {
+    const_cast<ParticleTransport*>(this)->exchange_state(out); // a writer only reads the state
+}
+
+void ParticleTransport::load_state(const StateReader& in) {
+    exchange_state(in);
+    const std::size_t n = particles_.size();
+    if (particles_.y.size() != n || particles_.z.size() != n || particles_.d0.size() != n ||
+        particles_.clock.size() != n || particles_.id.size() != n || particles_.state.size() != n ||
+        particles_.size_class.size() != n)
+        throw std::runtime_error("checkpoint: particle arrays of different lengths");
+    set_geometry(half_width_um_, mouths_wet_);
+    // The fields are the particles' deposit, summed in particle order as after every step.
+    for (std::size_t k = 0; k < classes_.size(); ++k) {
+        std::fill(free_[k].begin(), free_[k].end(), 0.0);
+        std::fill(bound_[k].begin(), bound_[k].end(), 0.0);
+    }
+    std::fill(touched_flag_.begin(), touched_flag_.end(), std::uint8_t{0});
+    touched_.clear();
+    deposit();
 }
 
 ParticleCounts ParticleTransport::counts() const {

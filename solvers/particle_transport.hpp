@@ -59,6 +59,8 @@ public:
     double applied_concentration() const override { return applied_concentration_; }
     std::size_t particle_count() const override { return particles_.size(); }
     void sample_particles(std::int64_t limit, ParticleSample& out) const override;
+    void save_state(StateWriter& out) const override;
+    void load_state(const StateReader& in) override;
 
     // Vesicles per simulated particle.
     double weight() const { return weight_; }
@@ -72,6 +74,10 @@ public:
 
 private:
     void update_geometry(double t_s);
+    void set_geometry(double half_width_um, bool wet);
+    // The state a checkpoint carries, listed once for saving and loading (StateWriter or StateReader).
+    template <class IO>
+    void exchange_state(IO& io);
     void emit(double dt_s, const particles::StepInput& input);
     void deposit();
     void settle_overdraft(std::size_t first_entrant);

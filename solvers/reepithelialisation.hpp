@@ -24,6 +24,9 @@ public:
     void advance(double dt_s, double signal);
     // Whether a point of the tissue under the wound lies within the sensing band of the front.
     bool senses(double x_um, double y_um, double z_um) const;
+    // Checkpoints (solvers/state_io.hpp): where the front stands is its only state.
+    template <class IO>
+    void exchange_state(IO& io) { io.scalar("open_um", open_um_); }
 
 private:
     WoundGeometry wound_;

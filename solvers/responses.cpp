@@ -408,4 +408,20 @@ ResponseReadout Responses::readout(const CellPopulation& cells) const {
     return out;
 }
 
+template <class IO>
+void Responses::exchange_state(IO& io) {
+    io.fixed("injury", injury_);
+    io.fixed("state", state_);
+    io.fixed("crowding_density", crowding_density_);
+    io.fixed("macrophage_signal", macrophage_signal_);
+    io.fixed("collagen_source_I", collagen_source_[0]);
+    io.fixed("collagen_source_III", collagen_source_[1]);
+}
+
+void Responses::save_state(StateWriter& out) const {
+    const_cast<Responses*>(this)->exchange_state(out); // a writer only reads the state
+}
+
+void Responses::load_state(const StateReader& in) { exchange_state(in); }
+
 } // namespace exoderm

@@ -23,6 +23,7 @@
 #include "model/tissue.hpp"
 #include "solvers/cell_population.hpp"
 #include "solvers/diffusion.hpp"
+#include "solvers/state_io.hpp"
 
 #include <array>
 #include <cstdint>
@@ -87,6 +88,10 @@ public:
     // the resident macrophage density steady outside injured tissue.
     double resting_recruitment() const { return resting_recruitment_; }
 
+    // Checkpoints: the fields and what the last sense() left for the next step.
+    void save_state(StateWriter& out) const;
+    void load_state(const StateReader& in);
+
 private:
     enum Var : std::size_t { kPhiI = 0, kPhiR, kT, kTnf, kIl10, kCol1, kCol3, kVarCount };
     std::span<const double> field(Var v) const {
@@ -94,6 +99,8 @@ private:
     }
     std::span<double> field_mut(Var v) { return std::span<double>(state_).subspan(v * grid_.size(), grid_.size()); }
     void integrate_blocks(const CellPopulation& cells, double dt_s);
+    template <class IO>
+    void exchange_state(IO& io);
     void macrophage_events(CellPopulation& cells, double dt_s, std::uint32_t step_index,
                            std::span<const double> tgf_start, std::array<double, kCellTypeCount>& retired_out);
 

@@ -44,6 +44,40 @@ void RunTracker::observe(const RunView& run, bool output) {
     }
 }
 
+namespace {
+template <class IO, class Metrics>
+void exchange_metrics(IO io, Metrics& m) {
+    io.array("profile_free_amount", m.profile.free_amount);
+    io.array("profile_bound_amount", m.profile.bound_amount);
+    io.array("profile_max_free_concentration", m.profile.max_free_concentration);
+    io.record("dose", m.dose);
+    io.record("penetration", m.penetration);
+    io.scalar("mouth_concentration_per_um3", m.mouth_concentration_per_um3);
+    io.scalar("open_half_width_um", m.open_half_width_um);
+}
+} // namespace
+
+template <class IO>
+void RunTracker::exchange_state(IO& io) {
+    exchange_metrics(io.in("last"), last_);
+    exchange_metrics(io.in("early"), early_);
+    io.scalar("last_time_s", last_time_s_);
+    io.scalar("early_time_s", early_time_s_);
+    io.scalar("worst_balance_error", worst_balance_error_);
+    io.records("responses", responses_);
+    io.array("reached", reached_);
+    io.array("cell_counts", counts_);
+}
+
+void RunTracker::save_state(StateWriter& out) const {
+    const_cast<RunTracker*>(this)->exchange_state(out); // a writer only reads the state
+}
+
+void RunTracker::load_state(const StateReader& in) {
+    exchange_state(in);
+    measured_now_ = sampled_now_ = false;
+}
+
 std::vector<NamedValue> RunTracker::summary() const {
     const auto& d = last_.dose;
     const auto& p = last_.penetration;

@@ -50,8 +50,14 @@ public:
     // fine phase), cells per type, response readouts.
     std::vector<NamedValue> summary() const;
 
+    // Checkpoints: what was tracked so far, so a resumed run reports the same.
+    void save_state(StateWriter& out) const;
+    void load_state(const StateReader& in);
+
 private:
     void observe(const RunView& run, bool output);
+    template <class IO>
+    void exchange_state(IO& io);
 
     const Scenario& scenario_;
     TransportMetrics last_, early_;

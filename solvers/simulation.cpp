@@ -83,7 +83,7 @@ std::unique_ptr<CellModel> make_cells(const Scenario& s, const Tissue& tissue) {
 
 Simulation::Simulation(const Scenario& scenario)
     : scenario_(scenario), tissue_(scenario), transport_(make_transport(scenario, tissue_)),
-      cells_(make_cells(scenario, tissue_)) {}
+      cells_(make_cells(scenario, tissue_)), stepper_(scenario.time), transport_active_(!vesicles_gone()) {}
 
 bool Simulation::vesicles_gone() const {
     const DoseLedger flows = transport_->flows();
@@ -103,25 +103,22 @@ bool Simulation::vesicles_gone() const {
 
 void Simulation::run(RunObserver& observer) {
     const TimeSpec& clock = scenario_.time;
-    TimeStepper stepper(clock);
     const double response_dt = scenario_.responses.dt_s;
-    bool transport_active = !vesicles_gone();
-    double last_response_s = 0.0;
-    std::size_t index = 0;
     std::vector<std::span<double>> fields;
-    for (double target : clock.output_times_s) {
+    while (next_output_ < clock.output_times_s.size()) {
+        const double target = clock.output_times_s[next_output_];
         while (time_s_ < target) {
             // Responses step on a fixed grid of times (multiples of responses.dt, and the
             // outputs), whatever the transport does: a run and its vehicle control then take
             // the same response steps with the same random numbers.
             const double next_response = std::min(target, (std::floor(time_s_ / response_dt + 1e-9) + 1.0) * response_dt);
-            const bool fine = transport_active && time_s_ < clock.fine_until_s;
+            const bool fine = transport_active_ && time_s_ < clock.fine_until_s;
             double next = next_response;
             if (fine)
-                next = stepper.next(time_s_, std::min(next_response, std::max(clock.fine_until_s, time_s_)),
-                                    transport_->delivering());
+                next = stepper_.next(time_s_, std::min(next_response, std::max(clock.fine_until_s, time_s_)),
+                                     transport_->delivering());
             const double dt = next - time_s_;
-            if (transport_active) {
+            if (transport_active_) {
                 transport_->step_to(next);
                 ++transport_steps_;
             }
@@ -134,20 +131,50 @@ void Simulation::run(RunObserver& observer) {
                 fields.clear();
                 for (std::size_t k = 0; k < transport_->field_classes(); ++k)
                     fields.push_back(transport_->free_class_for_exchange(k));
-                cells_->vesicle_step(fields, dt, transport_active);
+                cells_->vesicle_step(fields, dt, transport_active_);
             }
             const bool responded = cells_ && next == next_response;
             if (responded) {
-                cells_->response_step(next - last_response_s);
-                last_response_s = next;
+                cells_->response_step(next - last_response_s_);
+                last_response_s_ = next;
             }
             time_s_ = next;
             ++steps_;
-            if (transport_active && responded && !transport_->delivering() && vesicles_gone()) transport_active = false;
-            observer.on_step(RunView{time_s_, *transport_, cells_.get(), transport_active, responded});
+            if (transport_active_ && responded && !transport_->delivering() && vesicles_gone()) transport_active_ = false;
+            observer.on_step(RunView{time_s_, *transport_, cells_.get(), transport_active_, responded});
         }
-        observer.on_output(index++, RunView{time_s_, *transport_, cells_.get(), transport_active, false});
+        const std::size_t index = next_output_++;
+        observer.on_output(index, RunView{time_s_, *transport_, cells_.get(), transport_active_, false});
     }
+}
+
+template <class IO>
+void Simulation::exchange_clocks(IO& io) {
+    io.scalar("time_s", time_s_);
+    io.scalar("steps", steps_);
+    io.scalar("transport_steps", transport_steps_);
+    io.scalar("next_output", next_output_);
+    double dt_s = stepper_.dt_s();
+    io.scalar("stepper_dt_s", dt_s);
+    stepper_.set_dt_s(dt_s);
+    io.flag("transport_active", transport_active_);
+    io.scalar("last_response_s", last_response_s_);
+}
+
+void Simulation::save_state(StateWriter& out) const {
+    const_cast<Simulation*>(this)->exchange_clocks(out); // a writer only reads the state
+    StateWriter t = out.in("transport");
+    transport_->save_state(t);
+    if (cells_) {
+        StateWriter c = out.in("cells");
+        cells_->save_state(c);
+    }
+}
+
+void Simulation::load_state(const StateReader& in) {
+    exchange_clocks(in);
+    transport_->load_state(in.in("transport"));
+    if (cells_) cells_->load_state(in.in("cells"));
 }
 
 } // namespace exoderm

@@ -13,6 +13,8 @@
 #include "solvers/cell_model.hpp"
 #include "solvers/field_health.hpp"
 #include "solvers/metrics.hpp"
+#include "solvers/state_io.hpp"
+#include "solvers/time_stepping.hpp"
 #include "solvers/transport.hpp"
 
 #include <cstddef>
@@ -80,9 +82,17 @@ TransportMetrics measure_run(const RunView& run);
 class Simulation {
 public:
     explicit Simulation(const Scenario& scenario);
+    // Runs from where the run stands (the start, or a restored state) to time.end.
     void run(RunObserver& observer);
     // Test-only: corrupts a free field at the first step ending at or after fault.time_s.
     void inject_test_fault(const InjectedFault& fault) { test_fault_ = fault; }
+
+    // Checkpoints (docs/output-format.md): everything to continue bitwise, taken between steps
+    // (in practice at an output time, after the observers have seen it).
+    void save_state(StateWriter& out) const;
+    void load_state(const StateReader& in);
+    // Outputs reached so far: the run continues with output time number outputs_done().
+    std::size_t outputs_done() const { return next_output_; }
 
     const Scenario& scenario() const { return scenario_; }
     const Tissue& tissue() const { return tissue_; }
@@ -94,6 +104,8 @@ public:
 
 private:
     bool vesicles_gone() const;
+    template <class IO>
+    void exchange_clocks(IO& io);
 
     const Scenario& scenario_;
     Tissue tissue_;
@@ -103,6 +115,11 @@ private:
     std::size_t transport_steps_ = 0;
     double time_s_ = 0.0;
     InjectedFault test_fault_;
+    // The clocks of the run loop, kept here so a checkpoint can carry them.
+    TimeStepper stepper_;
+    bool transport_active_ = true;
+    double last_response_s_ = 0.0;
+    std::size_t next_output_ = 0;
 };
 
 } // namespace exoderm

@@ -26,6 +26,10 @@ public:
         return t_s + dt;
     }
 
+    // The step the next call starts from (checkpoints).
+    double dt_s() const { return dt_; }
+    void set_dt_s(double dt_s) { dt_ = dt_s; }
+
 private:
     TimeSpec spec_;
     double dt_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "model/tissue.hpp"
+#include "solvers/state_io.hpp"
 
 #include <array>
 #include <cstddef>
@@ -78,6 +79,11 @@ public:
     // same particles from one call to the next as far as they are still there.
     virtual std::size_t particle_count() const { return 0; }
     virtual void sample_particles(std::int64_t /*limit*/, ParticleSample& out) const { out = {}; }
+
+    // Everything needed to continue bitwise from here (checkpoints): load_state on a transport
+    // built from the same scenario restores it.
+    virtual void save_state(StateWriter& out) const = 0;
+    virtual void load_state(const StateReader& in) = 0;
 };
 
 } // namespace exoderm
