@@ -67,6 +67,11 @@ void RunTracker::exchange_state(IO& io) {
     io.records("responses", responses_);
     io.array("reached", reached_);
     io.array("cell_counts", counts_);
+    auto peaks = io.in("peaks");
+    peaks.scalar("fraction_viable_epidermis", peaks_.fraction_viable_epidermis);
+    peaks.scalar("fraction_dermis", peaks_.fraction_dermis);
+    peaks.scalar("fraction_dermis_time_s", peaks_.fraction_dermis_time_s);
+    peaks.scalar("depth90_um", peaks_.depth90_um);
 }
 
 void RunTracker::save_state(StateWriter& out) const {

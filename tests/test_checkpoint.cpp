@@ -44,9 +44,10 @@ std::string cells_args() {
            " --set output.checkpoint_interval='\"0 min\"'";
 }
 
-Outcome run_killed_after(const fs::path& dir, int snapshot, const std::string& args, const std::string& extra = "") {
+Outcome run_killed_after(const fs::path& dir, int snapshot, const std::string& args, const std::string& extra = "",
+                         const std::string& scenario = kScenario) {
     return shell(dir, "EXODERM_TEST_KILL_AFTER_SNAPSHOT=" + std::to_string(snapshot) + " '" +
-                          std::string(EXODERM_BINARY) + "' run '" + kScenario + "' -o out.h5 -q" + args + extra);
+                          std::string(EXODERM_BINARY) + "' run '" + scenario + "' -o out.h5 -q" + args + extra);
 }
 
 int root_int_attribute(hid_t file, const char* name) {
@@ -59,13 +60,14 @@ int root_int_attribute(hid_t file, const char* name) {
 // For each of `kill_points`: kills a run after that output, resumes it (with `resume_extra`
 // options) and checks the result against an uninterrupted run, dataset by dataset.
 void check_resume_is_bitwise(const std::string& label, const std::string& args, std::vector<int> kill_points,
-                             const std::string& first_extra = "", const std::string& resume_extra = "") {
+                             const std::string& first_extra = "", const std::string& resume_extra = "",
+                             const std::string& scenario = kScenario) {
     TempDir dir("ckpt_" + label);
-    const Outcome whole = run_exoderm(dir.path(), "run '" + kScenario + "' -o whole.h5 -q" + args);
+    const Outcome whole = run_exoderm(dir.path(), "run '" + scenario + "' -o whole.h5 -q" + args);
     REQUIRE(whole.exit_code == 0);
     for (const int kill_after : kill_points) {
     INFO("killed after output " << kill_after);
-    const Outcome killed = run_killed_after(dir.path(), kill_after, args, first_extra);
+    const Outcome killed = run_killed_after(dir.path(), kill_after, args, first_extra, scenario);
     INFO(killed.err);
     REQUIRE(killed.exit_code != 0);
     REQUIRE(fs::exists(dir.path() / "out.h5.part"));
@@ -73,7 +75,7 @@ void check_resume_is_bitwise(const std::string& label, const std::string& args, 
     REQUIRE_FALSE(fs::exists(dir.path() / "out.h5"));
 
     const Outcome resumed =
-        run_exoderm(dir.path(), "run '" + kScenario + "' -o out.h5 -q --resume" + args + resume_extra);
+        run_exoderm(dir.path(), "run '" + scenario + "' -o out.h5 -q --resume" + args + resume_extra);
     INFO(resumed.err);
     REQUIRE(resumed.exit_code == 0);
     REQUIRE(fs::exists(dir.path() / "out.h5"));
@@ -151,6 +153,12 @@ TEST_CASE("Resuming a particle-mode run ends bitwise identical to an uninterrupt
 TEST_CASE("Resuming a run with cells and responses killed in the run or in its vehicle control is bitwise",
           "[checkpoint][resume][cells]") {
     check_resume_is_bitwise("cells", cells_args(), {2, 5});
+}
+
+TEST_CASE("Resuming a closing scratch wound is bitwise: the re-epithelialisation front is part of the checkpoint",
+          "[checkpoint][resume][wound]") {
+    check_resume_is_bitwise("wound", cells_args() + " --set domain.dx='\"50 um\"' --set output.fields=true", {2, 5}, "", "",
+                            std::string(EXODERM_SOURCE_DIR) + "/scenarios/wound/scratch_autologous_cream.toml");
 }
 
 TEST_CASE("A run killed on 2 threads and resumed on 1 is bitwise identical to an uninterrupted run",
