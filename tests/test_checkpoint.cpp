@@ -156,7 +156,7 @@ TEST_CASE("Resuming a run with cells and responses killed in the run or in its v
 }
 
 TEST_CASE("Resuming a closing scratch wound is bitwise: the re-epithelialisation front is part of the checkpoint",
-          "[checkpoint][resume][wound]") {
+          "[checkpoint][resume][wound][heavy]") {
     check_resume_is_bitwise("wound", cells_args() + " --set domain.dx='\"50 um\"' --set output.fields=true", {2, 5}, "", "",
                             std::string(EXODERM_SOURCE_DIR) + "/scenarios/wound/scratch_autologous_cream.toml");
 }

@@ -407,7 +407,7 @@ TEST_CASE("A run or a sweep too large for this machine is refused at once with t
     CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() < 20.0);
 }
 
-TEST_CASE("The memory estimate is within a factor 1.5 of the real peak memory of a run", "[faults][memory][cli]") {
+TEST_CASE("The memory estimate is within a factor 1.5 of the real peak memory of a run", "[faults][memory][cli][rss]") {
     testing::TempDir dir("rss");
     // The default grid (1.1 million voxels, cells, the vehicle control) for one minute.
     const std::string scenario = (kSource / "scenarios" / "default.toml").string();

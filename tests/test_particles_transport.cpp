@@ -227,7 +227,7 @@ std::vector<std::string> open_surface_scenario(std::vector<std::string> extra) {
 
 } // namespace
 
-TEST_CASE("The particle density converges to the PDE solution of the same scenario like 1/sqrt(N)", "[particles][pde]") {
+TEST_CASE("The particle density converges to the PDE solution of the same scenario like 1/sqrt(N)", "[particles][pde][heavy]") {
     OneThread one;
     // PDE reference: continuum mode with steps of at most 5 s (with the default 5 min steps the
     // continuum is a few % off in the dose delivered).
@@ -285,7 +285,7 @@ TEST_CASE("The particle density converges to the PDE solution of the same scenar
 // the first-order error of the sub-step rule at the 20x jump of D across the channel wall adds
 // ~2 % to the delivered dose (docs/particles.md, "Open problem ... resolved").
 
-TEST_CASE("On the default scenario particles and continuum agree on layer fractions and depth", "[particles][pde]") {
+TEST_CASE("On the default scenario particles and continuum agree on layer fractions and depth", "[particles][pde][heavy]") {
     OneThread one;
     // The default scenario, shortened to 30 min (the film is still wet, the channels open);
     // continuum steps of at most 10 s (see above); 1e6 particles (~12,000 enter the tissue).

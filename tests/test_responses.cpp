@@ -293,7 +293,7 @@ TEST_CASE("A uniform wound without EVs reproduces Waugh-Sherratt in mean-field m
 }
 
 TEST_CASE("A uniform wound without EVs follows Waugh-Sherratt in agents mode within sampling error",
-          "[responses][analytic][stochastic]") {
+          "[responses][analytic][stochastic][heavy]") {
     // Macrophage agents in 4 mm^3 of uniformly wounded dermis (1600 cells at the start), eight
     // seeds. Crowding sees the mean density (smoothing length 1 mm) and TGF-beta diffuses fast
     // enough (1e4 um^2/s: ~10 mm in its 2.6 h lifetime) to be well mixed, so the expected agent
@@ -434,7 +434,7 @@ TEST_CASE("EVs without cargo effect leave the responses exactly as in the vehicl
     }
 }
 
-TEST_CASE("More EVs never reduce the EV effects", "[responses][monotonic]") {
+TEST_CASE("More EVs never reduce the EV effects", "[responses][monotonic][heavy]") {
     // Deterministic runs (mean-field uptake and macrophages), injury at the channel walls,
     // doses 0 to 1e13 /mL, 3 days.
     const auto base =
