@@ -108,7 +108,7 @@ TEST_CASE("A 2-axis grid with replicates gives one row per run: parameters, seed
     CHECK(value_of(t.rows[2], "delivered") > value_of(t.rows[0], "delivered"));
 }
 
-TEST_CASE("A sweep's table is the same for any number of threads", "[sweep][cli][reproducible]") {
+TEST_CASE("A sweep's table is the same for any number of threads", "[sweep][cli][reproducible][heavy]") {
     testing::TempDir dir("sweep_threads");
     write_file(dir.path(), "tiny.toml", kTinySweep);
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o one.h5 -q --threads 1").exit_code == 0);
@@ -116,7 +116,7 @@ TEST_CASE("A sweep's table is the same for any number of threads", "[sweep][cli]
     require_same_table(read_sweep_table(dir.path() / "one.h5"), read_sweep_table(dir.path() / "two.h5"));
 }
 
-TEST_CASE("Kill and resume: the same command again finishes the sweep with the same table", "[sweep][cli][resume]") {
+TEST_CASE("Kill and resume: the same command again finishes the sweep with the same table", "[sweep][cli][resume][heavy]") {
     testing::TempDir dir("sweep_resume");
     write_file(dir.path(), "tiny.toml", kTinySweep);
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o whole.h5 -q --threads 2").exit_code == 0);
@@ -156,7 +156,7 @@ TEST_CASE("Kill and resume: the same command again finishes the sweep with the s
     require_same_table(read_sweep_table(dir.path() / "whole.h5"), read_sweep_table(dir.path() / "killed.h5"));
 }
 
-TEST_CASE("Shards of a job array merge into the table of one run", "[sweep][cli][shards]") {
+TEST_CASE("Shards of a job array merge into the table of one run", "[sweep][cli][shards][heavy]") {
     testing::TempDir dir("sweep_shards");
     write_file(dir.path(), "tiny.toml", kTinySweep);
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o whole.h5 -q").exit_code == 0);
@@ -182,7 +182,7 @@ TEST_CASE("Shards of a job array merge into the table of one run", "[sweep][cli]
     }
 }
 
-TEST_CASE("mpirun -np 2 gives the serial table", "[sweep][cli][mpi]") {
+TEST_CASE("mpirun -np 2 gives the serial table", "[sweep][cli][mpi][heavy]") {
     testing::TempDir dir("sweep_mpi");
     write_file(dir.path(), "tiny.toml", kTinySweep);
     REQUIRE(shell(dir.path(), "command -v mpirun").exit_code == 0); // openmpi-bin is a build package
