@@ -23,6 +23,8 @@ RunGuard::RunGuard(Recorder* recorder, const Simulation& simulation, std::string
     if (keep_last_good_) {
         free_.resize(simulation.tissue().grid().size());
         bound_.resize(free_.size());
+        spare_free_.resize(free_.size());
+        spare_bound_.resize(free_.size());
     }
 }
 
@@ -34,17 +36,42 @@ void RunGuard::on_output(std::size_t, const RunView& run) {
 
 void RunGuard::check(const RunView& run) {
     const Transport& t = run.transport;
-    const Grid& grid = simulation_.tissue().grid();
+    std::vector<std::span<const double>> free, bound;
     for (std::size_t k = 0; k < t.field_classes(); ++k) {
-        const std::string suffix = " (size class " + std::to_string(k) + ", particles/um^3)";
-        FieldHealth h = scan_field_health(t.free_class(k), negative_floor_);
-        if (!h.ok())
-            stop_for_fault(describe_field_fault(h, "free vesicle concentration" + suffix, run.time_s, grid,
-                                                &simulation_.tissue()));
-        h = scan_field_health(t.bound_class(k), negative_floor_);
-        if (!h.ok())
-            stop_for_fault(describe_field_fault(h, "bound vesicle concentration" + suffix, run.time_s, grid,
-                                                &simulation_.tissue()));
+        free.push_back(t.free_class(k));
+        bound.push_back(t.bound_class(k));
+    }
+    // One pass checks the classes and sums them into the spare copy; only a healthy step makes
+    // the spare the last good state, so a faulty step never overwrites it. A step in which
+    // transport stood still changed only the free fields where cells released vesicles: those
+    // voxels are all there is to check and to copy (once a full copy exists).
+    const bool everywhere = run.vesicles_stepped || (keep_last_good_ && last_good_s_ < 0.0);
+    bool healthy = true;
+    if (everywhere) {
+        healthy = sum_classes_if_healthy(free, negative_floor_, spare_free_) &&
+                  sum_classes_if_healthy(bound, negative_floor_, spare_bound_);
+        if (healthy && keep_last_good_) {
+            free_.swap(spare_free_);
+            bound_.swap(spare_bound_);
+        }
+    } else if (run.cells) {
+        const auto voxels = run.cells->released_voxels();
+        healthy = sum_classes_at_if_healthy(free, negative_floor_, voxels, {});
+        if (healthy && keep_last_good_) sum_classes_at_if_healthy(free, negative_floor_, voxels, free_);
+    }
+    if (!healthy) {
+        const Grid& grid = simulation_.tissue().grid();
+        for (std::size_t k = 0; k < t.field_classes(); ++k) {
+            const std::string suffix = " (size class " + std::to_string(k) + ", particles/um^3)";
+            FieldHealth h = scan_field_health(free[k], negative_floor_);
+            if (!h.ok())
+                stop_for_fault(describe_field_fault(h, "free vesicle concentration" + suffix, run.time_s, grid,
+                                                    &simulation_.tissue()));
+            h = scan_field_health(bound[k], negative_floor_);
+            if (!h.ok())
+                stop_for_fault(describe_field_fault(h, "bound vesicle concentration" + suffix, run.time_s, grid,
+                                                    &simulation_.tissue()));
+        }
     }
     if (run.cells && run.responses_advanced) {
         // Response fields: finiteness only; their solvers clip at zero by construction.
@@ -61,11 +88,7 @@ void RunGuard::check(const RunView& run) {
         }
     }
     if (const int sig = stop_signal_ ? stop_signal_() : 0) stop_for_signal(run, sig);
-    if (keep_last_good_) {
-        t.total_free(free_);
-        t.total_bound(bound_);
-        last_good_s_ = run.time_s;
-    }
+    if (keep_last_good_) last_good_s_ = run.time_s;
 }
 
 void RunGuard::save_state(double time_s) {

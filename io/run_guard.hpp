@@ -20,7 +20,8 @@ namespace exoderm {
 class RunGuard : public RunObserver {
 public:
     // recorder may be null (nothing to save). keep_last_good: copy the total fields after every
-    // healthy step, so the state before a faulty step can be saved (two grid arrays of memory).
+    // healthy step, so the state before a faulty step can be saved (four grid arrays of memory:
+    // the last good totals and the step being checked).
     // stop_signal (may be empty) returns the signal that asked to stop, or 0.
     RunGuard(Recorder* recorder, const Simulation& simulation, std::string label, bool keep_last_good,
              std::function<int()> stop_signal = {});
@@ -39,7 +40,8 @@ private:
     bool keep_last_good_;
     double negative_floor_ = 0.0;
     double last_good_s_ = -1.0; // < 0: no healthy step copied yet
-    std::vector<double> free_, bound_;
+    std::vector<double> free_, bound_;             // the last good state (total free and bound)
+    std::vector<double> spare_free_, spare_bound_; // the step being checked
     std::function<int()> stop_signal_;
 };
 

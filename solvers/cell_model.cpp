@@ -46,9 +46,13 @@ void CellModel::vesicle_step(std::span<const std::span<double>> class_fields, do
     signalling_step(signalling_, cells_, captured_step_, dt_s, released_step_);
     // Released vesicles go back to the free field of the cell's voxel.
     const double volume = tissue_.grid().voxel_volume_um3();
+    released_voxels_.clear();
     for (std::size_t i = 0; i < n; ++i) {
         const double released = released_step_[i];
         if (!(released > 0.0)) continue;
+        // Cells are sorted by voxel, so a repeat is usually the previous entry.
+        if (released_voxels_.empty() || released_voxels_.back() != cells_.voxel[i])
+            released_voxels_.push_back(cells_.voxel[i]);
         for (std::size_t k = 0; k < class_fields.size(); ++k)
             class_fields[k][cells_.voxel[i]] += released * class_fraction_[k] / volume;
     }

@@ -50,6 +50,8 @@ public:
     const CellPopulation& cells() const { return cells_; }
     const Responses& responses() const { return responses_; }
     std::size_t vesicle_steps() const { return vesicle_steps_; }
+    // The voxels whose free fields the last vesicle_step's release changed (a voxel may repeat).
+    std::span<const std::size_t> released_voxels() const { return released_voxels_; }
     std::size_t response_steps() const { return response_steps_; }
 
     // Checkpoints: the agents, their vesicle state, the response fields and the step counters
@@ -72,6 +74,7 @@ private:
     SignallingSetup signalling_;
     std::vector<double> class_fraction_;
     std::vector<double> captured_step_, released_step_;
+    std::vector<std::size_t> released_voxels_;
     std::array<double, kCellTypeCount> retired_{}; // vesicles of cells that died (booked as digested)
     std::uint32_t vesicle_steps_ = 0;
     std::uint32_t response_steps_ = 0;

@@ -36,6 +36,19 @@ FieldHealth scan_field_health(std::span<const double> values, double negative_fl
 
 const char* field_problem_name(FieldProblem problem); // "NaN", "Inf", "negative"
 
+// The run guard's pass over the size classes of one quantity: true when every value of every
+// class is healthy (as scan_field_health), and, when total is not empty, total[i] = 0 + sum over
+// classes in class order (bitwise what Transport::total_free and total_bound give). One read of
+// each class and one write of total, split over the OpenMP threads; on false, scan each class
+// with scan_field_health to name the first bad value.
+bool sum_classes_if_healthy(std::span<const std::span<const double>> classes, double negative_floor,
+                            std::span<double> total);
+
+// The same for the listed voxels only (the run guard after a step in which only the cells'
+// release changed the fields): checks each class at those voxels and sets total there.
+bool sum_classes_at_if_healthy(std::span<const std::span<const double>> classes, double negative_floor,
+                               std::span<const std::size_t> voxels, std::span<double> total);
+
 // "<quantity> is NaN (nan) at t = 3600 s (1 h) in voxel 1234 (ix .., iy .., iz ..; x .., y .., z .. um;
 // dermis)". tissue gives the layer of the voxel's row; without it (the response grid over the
 // dermis, whose rows start at origin_z_um) the layer is the dermis.

@@ -30,8 +30,9 @@ MemoryEstimate estimate_memory(const Scenario& scenario) {
     } else {
         e.grid_bytes = estimate_continuum_bytes(scenario);
     }
-    // The run guard's copy of the last good state (total free and bound).
-    e.grid_bytes += 16.0 * static_cast<double>(g.size());
+    // The run guard's copy of the last good state and of the step being checked (total free and
+    // bound each).
+    e.grid_bytes += 32.0 * static_cast<double>(g.size());
     // Measured: exoderm with HDF5, OpenMP and the C++ runtime is about 20 MiB resident at start.
     e.program_bytes = 20.0 * 1024 * 1024;
     e.with_control = scenario.cells.enabled && scenario.responses.vehicle_control;
@@ -118,6 +119,7 @@ void Simulation::run(RunObserver& observer) {
                 next = stepper_.next(time_s_, std::min(next_response, std::max(clock.fine_until_s, time_s_)),
                                      transport_->delivering());
             const double dt = next - time_s_;
+            bool vesicles_stepped = transport_active_;
             if (transport_active_) {
                 transport_->step_to(next);
                 ++transport_steps_;
@@ -126,6 +128,7 @@ void Simulation::run(RunObserver& observer) {
                 inject_field_fault(transport_->free_class_for_exchange(0), tissue_.grid(), test_fault_.kind,
                                    transport_->applied_concentration());
                 test_fault_ = {};
+                vesicles_stepped = true;
             }
             if (cells_) {
                 fields.clear();
@@ -141,7 +144,7 @@ void Simulation::run(RunObserver& observer) {
             time_s_ = next;
             ++steps_;
             if (transport_active_ && responded && !transport_->delivering() && vesicles_gone()) transport_active_ = false;
-            observer.on_step(RunView{time_s_, *transport_, cells_.get(), transport_active_, responded});
+            observer.on_step(RunView{time_s_, *transport_, cells_.get(), transport_active_, responded, vesicles_stepped});
         }
         const std::size_t index = next_output_++;
         observer.on_output(index, RunView{time_s_, *transport_, cells_.get(), transport_active_, false});

@@ -30,6 +30,9 @@ struct RunView {
     const CellModel* cells = nullptr; // null without cells
     bool transport_active = true;     // false once the vesicles are gone
     bool responses_advanced = false;  // the responses took a step ending at time_s
+    // The step may have changed any vesicle value (transport stepped). When false, only the free
+    // fields at cells->released_voxels() changed (or nothing, without cells).
+    bool vesicles_stepped = true;
 };
 
 // What the run hands to whoever records or displays it (a Recorder, a progress bar, a test).

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <span>
 #include <limits>
 #include <vector>
 
@@ -48,6 +50,9 @@ TEST_CASE("The scan names the first NaN, Inf or negative value and its index", "
     SECTION("an infinite floor checks finiteness only") {
         field[5] = -1e300;
         CHECK(scan_field_health(field, kInf).ok());
+        field[4] = -kInf;
+        CHECK(scan_field_health(field, kInf).index == 4);
+        field[4] = 2.0;
         field[6] = kNaN;
         CHECK(scan_field_health(field, kInf).index == 6);
     }
@@ -90,4 +95,49 @@ TEST_CASE("The test-only fault injection reads <kind>@<time_s> and refuses anyth
     const FieldHealth h = scan_field_health(field, kNegativeTolerance * 2.0);
     CHECK(h.problem == FieldProblem::Negative);
     CHECK(h.index == g.index(1, 1, 1));
+}
+
+TEST_CASE("The guard's fused pass sums the size classes bitwise as Transport does and flags any bad value",
+          "[faults][health]") {
+    // Three classes over 2.5 blocks; values of mixed magnitude so the order of addition matters.
+    const std::size_t n = 2600;
+    std::vector<std::vector<double>> data(3, std::vector<double>(n));
+    for (std::size_t k = 0; k < 3; ++k)
+        for (std::size_t i = 0; i < n; ++i) data[k][i] = std::ldexp(1.0 + 0.1 * static_cast<double>((i * 7 + k) % 13), static_cast<int>((i + 5 * k) % 60) - 30);
+    data[1][5] = -0.0;
+    std::vector<std::span<const double>> classes(data.begin(), data.end());
+    std::vector<double> expected(n, 0.0); // what Transport::total_free computes
+    for (const auto& c : data)
+        for (std::size_t i = 0; i < n; ++i) expected[i] += c[i];
+    std::vector<double> total(n, -1.0);
+    REQUIRE(sum_classes_if_healthy(classes, 0.0, total));
+    CHECK(std::memcmp(total.data(), expected.data(), n * sizeof(double)) == 0);
+    CHECK(sum_classes_if_healthy(classes, 0.0, {})); // check only
+
+    SECTION("a bad value in any class fails the pass") {
+        for (const double bad : {kNaN, kInf, -kInf, -1.0}) {
+            INFO("bad value " << bad);
+            data[2][n - 1] = bad;
+            CHECK_FALSE(sum_classes_if_healthy(classes, 1e-9, total));
+            CHECK_FALSE(sum_classes_if_healthy(classes, 1e-9, {}));
+        }
+    }
+    SECTION("an infinite floor (finiteness only) still fails -Inf") {
+        data[0][1000] = -kInf;
+        CHECK_FALSE(sum_classes_if_healthy(classes, kInf, {}));
+        data[0][1000] = -1e300;
+        CHECK(sum_classes_if_healthy(classes, kInf, {}));
+    }
+    SECTION("at listed voxels: only those are checked and summed") {
+        std::vector<double> partial(n, 7.0);
+        const std::vector<std::size_t> voxels{3, 3, 2599};
+        REQUIRE(sum_classes_at_if_healthy(classes, 0.0, voxels, partial));
+        CHECK(partial[3] == expected[3]);
+        CHECK(partial[2599] == expected[2599]);
+        CHECK(partial[4] == 7.0);
+        data[1][2599] = kNaN;
+        data[1][100] = kNaN; // not listed: not seen
+        CHECK_FALSE(sum_classes_at_if_healthy(classes, 0.0, voxels, {}));
+        CHECK(sum_classes_at_if_healthy(classes, 0.0, std::vector<std::size_t>{3}, {}));
+    }
 }
