@@ -4,6 +4,7 @@
 #include "model/scenario_load.hpp"
 #include "model/scenario_schema.hpp"
 #include "model/sweep_spec.hpp"
+#include "model/toml_screen.hpp"
 #include "model/tissue.hpp"
 
 #include <toml++/toml.h>
@@ -40,6 +41,7 @@ std::vector<std::string> overrides_in(std::string_view data) {
 // A file with a top-level sweep table goes to load_sweep, as `exoderm sweep` would take it;
 // text that is not TOML goes to the scenario loader, whose message is then checked.
 bool has_sweep_section(std::string_view data) {
+    if (find_non_ascii_outside_strings(data)) return false; // the loader refuses it (toml++ 3.3 UB)
     try {
         return toml::parse(data, kSource).contains("sweep");
     } catch (const toml::parse_error&) {

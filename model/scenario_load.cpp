@@ -1,4 +1,5 @@
 #include "model/scenario_load.hpp"
+#include "model/toml_screen.hpp"
 
 #include "model/wound.hpp"
 #include "model/suggest.hpp"
@@ -137,6 +138,9 @@ private:
     }
 
     void parse_file() {
+        if (const auto hit = find_non_ascii_outside_strings(text_))
+            throw InputError(source_ + ":" + std::to_string(hit->line) + ":" + std::to_string(hit->column) +
+                             ": TOML syntax error: " + describe(*hit));
         try {
             root_ = toml::parse(text_, std::string_view(source_));
         } catch (const toml::parse_error& e) {
@@ -181,11 +185,12 @@ private:
             throw InputError(msg);
         }
         // A TOML value when it is one ("[\"0 h\"]", true, 3), else the text itself (pyramid, 1e11 /mL).
-        try {
-            toml::table doc = toml::parse("v = " + o.raw, std::string_view("--set"));
-            if (doc.size() == 1 && doc.contains("v")) o.doc = std::move(doc);
-        } catch (const toml::parse_error&) {
-        }
+        // (Text that is no TOML value, non-ASCII outside quotes included, is taken as text.)
+        if (!find_non_ascii_outside_strings(o.raw)) try {
+                toml::table doc = toml::parse("v = " + o.raw, std::string_view("--set"));
+                if (doc.size() == 1 && doc.contains("v")) o.doc = std::move(doc);
+            } catch (const toml::parse_error&) {
+            }
         // --set scenario.name=2024 means the text "2024", not a type error.
         const Type type = schema::find_key(o.key)->type;
         const bool wants_text = type == Type::Text || type == Type::Choice;

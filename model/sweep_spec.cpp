@@ -1,4 +1,5 @@
 #include "model/sweep_spec.hpp"
+#include "model/toml_screen.hpp"
 #include "model/suggest.hpp"
 #include "model/toml_type_name.hpp"
 
@@ -917,6 +918,7 @@ private:
     static double number_in_unit(const Key& key, const std::string& value_text, const std::string& unit) {
         if (key.type == Type::Number || key.type == Type::Integer) return number_of(value_text);
         if (key.type != Type::Quantity && key.type != Type::QuantityOrNever) return kNaN;
+        if (find_non_ascii_outside_strings(value_text)) return kNaN;
         const toml::table doc = toml::parse("v = " + value_text);
         const std::string text = doc.get("v")->value_or(std::string());
         if (trim(text) == "never") return std::numeric_limits<double>::infinity();
