@@ -196,6 +196,16 @@ ParsedUnit parse_unit_parts(std::string_view unit_text) {
         if (blank(denominator)) throw UnitError("nothing after '/' in unit '" + text + "'");
         apply_product(denominator, -1, whole, r.unit, r.scale);
     }
+    // Cancel what numerator and denominator share when one divides the other exactly: "um" is
+    // 1e6 / 1e6 and must convert as 1 / 1, or value * 1e6 / 1e6 rounds twice and a resolved
+    // scenario does not read back to the same doubles (found by the fuzzer).
+    if (r.scale.num >= r.scale.den && std::fmod(r.scale.num, r.scale.den) == 0.0) {
+        r.scale.num /= r.scale.den;
+        r.scale.den = 1.0;
+    } else if (r.scale.den > r.scale.num && std::fmod(r.scale.den, r.scale.num) == 0.0) {
+        r.scale.den /= r.scale.num;
+        r.scale.num = 1.0;
+    }
     r.unit.scale = r.scale.num / r.scale.den;
     return r;
 }
