@@ -41,9 +41,10 @@ std::vector<std::string> overrides_in(std::string_view data) {
 // A file with a top-level sweep table goes to load_sweep, as `exoderm sweep` would take it;
 // text that is not TOML goes to the scenario loader, whose message is then checked.
 bool has_sweep_section(std::string_view data) {
-    if (find_non_ascii_outside_strings(data)) return false; // the loader refuses it (toml++ 3.3 UB)
+    std::string ascii; // as the loader reads it (model/toml_screen.hpp: toml++ 3.3 UB otherwise)
+    if (to_ascii_toml(data, ascii)) return false; // the loader refuses it
     try {
-        return toml::parse(data, kSource).contains("sweep");
+        return toml::parse(ascii, kSource).contains("sweep");
     } catch (const toml::parse_error&) {
         return false;
     }

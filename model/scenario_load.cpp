@@ -138,11 +138,12 @@ private:
     }
 
     void parse_file() {
-        if (const auto hit = find_non_ascii_outside_strings(text_))
+        std::string ascii;
+        if (const auto hit = to_ascii_toml(text_, ascii))
             throw InputError(source_ + ":" + std::to_string(hit->line) + ":" + std::to_string(hit->column) +
                              ": TOML syntax error: " + describe(*hit));
         try {
-            root_ = toml::parse(text_, std::string_view(source_));
+            root_ = toml::parse(ascii, std::string_view(source_));
         } catch (const toml::parse_error& e) {
             const auto& at = e.source().begin;
             throw InputError(source_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
@@ -186,8 +187,8 @@ private:
         }
         // A TOML value when it is one ("[\"0 h\"]", true, 3), else the text itself (pyramid, 1e11 /mL).
         // (Text that is no TOML value, non-ASCII outside quotes included, is taken as text.)
-        if (!find_non_ascii_outside_strings(o.raw)) try {
-                toml::table doc = toml::parse("v = " + o.raw, std::string_view("--set"));
+        if (std::string ascii; !to_ascii_toml("v = " + o.raw, ascii)) try {
+                toml::table doc = toml::parse(ascii, std::string_view("--set"));
                 if (doc.size() == 1 && doc.contains("v")) o.doc = std::move(doc);
             } catch (const toml::parse_error&) {
             }

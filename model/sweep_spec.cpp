@@ -277,7 +277,9 @@ public:
         // The base scenario first: TOML syntax and every scenario key are the loader's to judge.
         spec_.base = load_scenario_text(text_, source_, {}, SweepSection::Ignore);
         spec_.base_seed = spec_.base.seed;
-        root_ = toml::parse(text_, std::string_view(source_)); // cannot fail: the loader parsed it
+        std::string ascii;
+        to_ascii_toml(text_, ascii);                            // as the loader did (model/toml_screen.hpp)
+        root_ = toml::parse(ascii, std::string_view(source_)); // cannot fail: the loader parsed it
 
         const toml::node* node = root_.get("sweep");
         if (!node)
@@ -918,8 +920,9 @@ private:
     static double number_in_unit(const Key& key, const std::string& value_text, const std::string& unit) {
         if (key.type == Type::Number || key.type == Type::Integer) return number_of(value_text);
         if (key.type != Type::Quantity && key.type != Type::QuantityOrNever) return kNaN;
-        if (find_non_ascii_outside_strings(value_text)) return kNaN;
-        const toml::table doc = toml::parse("v = " + value_text);
+        std::string ascii;
+        if (to_ascii_toml("v = " + value_text, ascii)) return kNaN;
+        const toml::table doc = toml::parse(ascii);
         const std::string text = doc.get("v")->value_or(std::string());
         if (trim(text) == "never") return std::numeric_limits<double>::infinity();
         const auto w = split_quantity(text);

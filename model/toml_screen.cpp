@@ -6,80 +6,157 @@ namespace exoderm {
 
 namespace {
 
-enum class Lexeme { Outside, Comment, Basic, Literal, MultiBasic, MultiLiteral };
-
 bool starts_with(std::string_view text, std::size_t i, std::string_view what) {
     return text.substr(i, what.size()) == what;
 }
 
-// The code point starting at byte i (0xFFFD for a malformed sequence).
-char32_t decode(std::string_view text, std::size_t i) {
+// The code point starting at byte i and its length in bytes (0xFFFD and 1 for a malformed one).
+char32_t decode(std::string_view text, std::size_t i, std::size_t& length) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
-    if (length == 0 || i + length > text.size()) return 0xFFFD;
+    length = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (length == 1 || i + length > text.size()) {
+        length = 1;
+        return 0xFFFD;
+    }
     char32_t cp = lead & (0x7F >> length);
     for (std::size_t k = 1; k < length; ++k) {
         const auto b = static_cast<unsigned char>(text[i + k]);
-        if ((b & 0xC0) != 0x80) return 0xFFFD;
+        if ((b & 0xC0) != 0x80) {
+            length = 1;
+            return 0xFFFD;
+        }
         cp = (cp << 6) | (b & 0x3F);
     }
     return cp;
 }
 
+void append_escape(std::string& out, char32_t cp) {
+    char buf[16];
+    if (cp <= 0xFFFF) std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+    else std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(cp));
+    out += buf;
+}
+
+struct Scanner {
+    std::string_view text;
+    std::string& out;
+    std::size_t i = 0, line = 1, line_start = 0;
+
+    std::size_t column_of(std::size_t at) const { // in code points
+        std::size_t column = 1;
+        for (std::size_t k = line_start; k < at; ++k)
+            if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) ++column;
+        return column;
+    }
+    void newline_at(std::size_t at) {
+        ++line;
+        line_start = at + 1;
+    }
+    bool has_non_ascii(std::size_t from, std::size_t to) const {
+        for (std::size_t k = from; k < to; ++k)
+            if (static_cast<unsigned char>(text[k]) >= 0x80) return true;
+        return false;
+    }
+    // Where the string opened at `open` (delimiter of `quotes` characters) ends: one past its
+    // closing delimiter, or the end of the line / text when it is not closed.
+    std::size_t string_end(std::size_t open, char quote, bool multi, std::size_t& content_end) const {
+        std::size_t k = open + (multi ? 3 : 1);
+        while (k < text.size()) {
+            const char c = text[k];
+            if (!multi && c == '\n') break;
+            if (quote == '"' && c == '\\' && k + 1 < text.size() && text[k + 1] != '\n') {
+                k += 2;
+                continue;
+            }
+            if (c == quote && (!multi || starts_with(text, k, std::string(3, quote)))) {
+                std::size_t run = 1;
+                if (multi) {
+                    run = 3;
+                    while (run < 5 && k + run < text.size() && text[k + run] == quote) ++run;
+                }
+                content_end = k + run - (multi ? 3 : 1);
+                return k + run;
+            }
+            ++k;
+        }
+        content_end = k;
+        return k;
+    }
+    // The string's text as a basic string with \u escapes for its non-ASCII characters.
+    void append_escaped_string(std::size_t open, std::size_t content_end, std::size_t end, char quote, bool multi) {
+        const std::size_t content_start = open + (multi ? 3 : 1);
+        out += multi ? "\"\"\"" : "\"";
+        for (std::size_t k = content_start; k < content_end;) {
+            const auto byte = static_cast<unsigned char>(text[k]);
+            if (byte >= 0x80) {
+                std::size_t length = 1;
+                append_escape(out, decode(text, k, length));
+                k += length;
+                continue;
+            }
+            const char c = text[k];
+            if (quote == '\'' && (c == '\\' || c == '"')) out += '\\'; // literal text in a basic string
+            if (quote == '"' && c == '\\' && k + 1 < content_end && static_cast<unsigned char>(text[k + 1]) < 0x80) {
+                out += c; // an escape sequence stays as it is
+                out += text[k + 1];
+                if (text[k + 1] == '\n') newline_at(k + 1);
+                k += 2;
+                continue;
+            }
+            if (c == '\n') newline_at(k);
+            out += c;
+            ++k;
+        }
+        const bool closed = end > content_end;
+        if (closed) out += multi ? "\"\"\"" : "\"";
+    }
+};
+
 } // namespace
 
-std::optional<NonAsciiOutsideStrings> find_non_ascii_outside_strings(std::string_view text) {
-    Lexeme state = Lexeme::Outside;
-    std::size_t line = 1, column = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
+std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view text, std::string& out) {
+    out.clear();
+    out.reserve(text.size());
+    Scanner s{text, out};
+    while (s.i < text.size()) {
+        const char c = text[s.i];
         const auto byte = static_cast<unsigned char>(c);
-        if ((byte & 0xC0) != 0x80) ++column; // continuation bytes belong to the previous character
-        if (c == '\n') {
-            ++line;
-            column = 0;
-            // Comments and single-line strings end at the line's end (an unterminated string is
-            // toml++'s error to report).
-            if (state != Lexeme::MultiBasic && state != Lexeme::MultiLiteral) state = Lexeme::Outside;
-            continue;
+        if (byte >= 0x80) {
+            std::size_t length = 1;
+            const char32_t cp = decode(text, s.i, length);
+            return NonAsciiOutsideStrings{s.line, s.column_of(s.i), cp};
         }
-        switch (state) {
-        case Lexeme::Outside:
-            if (byte >= 0x80) return NonAsciiOutsideStrings{line, column, decode(text, i)};
-            if (c == '#') state = Lexeme::Comment;
-            else if (starts_with(text, i, "\"\"\"")) state = Lexeme::MultiBasic, i += 2, column += 2;
-            else if (starts_with(text, i, "'''")) state = Lexeme::MultiLiteral, i += 2, column += 2;
-            else if (c == '"') state = Lexeme::Basic;
-            else if (c == '\'') state = Lexeme::Literal;
-            break;
-        case Lexeme::Comment: break;
-        case Lexeme::Basic:
-            if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column; // an escaped character
-            else if (c == '"') state = Lexeme::Outside;
-            break;
-        case Lexeme::Literal:
-            if (c == '\'') state = Lexeme::Outside;
-            break;
-        case Lexeme::MultiBasic:
-            if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
-            else if (starts_with(text, i, "\"\"\"")) {
-                // Up to two more quotes may close it as part of the content ("""a""""" is a"").
-                std::size_t quotes = 3;
-                while (quotes < 5 && i + quotes < text.size() && text[i + quotes] == '"') ++quotes;
-                i += quotes - 1;
-                column += quotes - 1;
-                state = Lexeme::Outside;
+        if (c == '\n') {
+            s.newline_at(s.i);
+            out += c;
+            ++s.i;
+        } else if (c == '#') {
+            // A comment runs to the end of the line; its non-ASCII characters become '?'.
+            while (s.i < text.size() && text[s.i] != '\n') {
+                std::size_t length = 1;
+                if (static_cast<unsigned char>(text[s.i]) >= 0x80) {
+                    decode(text, s.i, length);
+                    out += '?';
+                } else {
+                    out += text[s.i];
+                }
+                s.i += length;
             }
-            break;
-        case Lexeme::MultiLiteral:
-            if (starts_with(text, i, "'''")) {
-                std::size_t quotes = 3;
-                while (quotes < 5 && i + quotes < text.size() && text[i + quotes] == '\'') ++quotes;
-                i += quotes - 1;
-                column += quotes - 1;
-                state = Lexeme::Outside;
+        } else if (c == '"' || c == '\'') {
+            const bool multi = starts_with(text, s.i, std::string(3, c));
+            std::size_t content_end = 0;
+            const std::size_t end = s.string_end(s.i, c, multi, content_end);
+            if (s.has_non_ascii(s.i, end)) {
+                s.append_escaped_string(s.i, content_end, end, c, multi);
+            } else {
+                for (std::size_t k = s.i; k < end; ++k)
+                    if (text[k] == '\n') s.newline_at(k);
+                out.append(text.substr(s.i, end - s.i));
             }
-            break;
+            s.i = end;
+        } else {
+            out += c;
+            ++s.i;
         }
     }
     return std::nullopt;

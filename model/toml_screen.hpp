@@ -1,11 +1,15 @@
-// A screen run over TOML text before toml++ parses it: the first non-ASCII character outside
-// strings and comments.
+// TOML text made safe for toml++ 3.3 before it is parsed: the same document in ASCII.
 //
-// TOML 1.0 allows non-ASCII characters only inside strings and comments (bare keys, values,
-// whitespace and punctuation are ASCII), so such a character is a syntax error either way. The
-// screen reports it by itself because toml++ 3.3 (Debian bookworm) reaches undefined behaviour
-// (TOML_UNREACHABLE in is_non_ascii_horizontal_whitespace) on code points such as U+02F4 in
-// that position (docs/FUZZING.md; tests/fuzz_regressions/toml_unreachable_non_ascii_after_key_U+02F4).
+// toml++ 3.3 (Debian bookworm) reaches undefined behaviour (TOML_UNREACHABLE in
+// is_non_ascii_horizontal_whitespace) when it tests some non-ASCII code points, such as U+02F4,
+// for whitespace: after a key, in a bare value it reports as an error, after a line-ending
+// backslash in a multi-line string (docs/FUZZING.md). A document toml++ sees in ASCII only
+// cannot reach it. TOML 1.0 allows non-ASCII characters only in strings and comments, so:
+// - in strings they become \u escapes (a literal string holding one becomes the equal basic
+//   string); in comments they become '?' (comments carry no data);
+// - anywhere else they are a syntax error, reported with line and column.
+// On valid TOML the string and comment boundaries found here are exact, so the document means
+// the same; on invalid TOML the result is still ASCII and toml++ reports the error.
 #pragma once
 
 #include <cstddef>
@@ -16,12 +20,14 @@
 namespace exoderm {
 
 struct NonAsciiOutsideStrings {
-    std::size_t line = 1;   // 1-based
-    std::size_t column = 1; // 1-based, in characters (UTF-8 code points), as toml++ counts
+    std::size_t line = 1;    // 1-based
+    std::size_t column = 1;  // 1-based, in characters (UTF-8 code points), as toml++ counts
     char32_t code_point = 0; // 0xFFFD when the bytes are not valid UTF-8
 };
 
-std::optional<NonAsciiOutsideStrings> find_non_ascii_outside_strings(std::string_view toml_text);
+// The ASCII document in `ascii`, or where the first non-ASCII character outside strings and
+// comments is (ascii then unspecified).
+std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view toml_text, std::string& ascii);
 
 // "non-ASCII character U+02F4 outside a string or comment (TOML allows it only there)"
 std::string describe(const NonAsciiOutsideStrings& hit);
