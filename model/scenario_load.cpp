@@ -185,6 +185,7 @@ private:
             }
             throw InputError(msg);
         }
+        if (!is_utf8(o.raw)) throw InputError("--set " + o.key + ": the value has bytes that are not UTF-8");
         // A TOML value when it is one ("[\"0 h\"]", true, 3), else the text itself (pyramid, 1e11 /mL).
         // (Text that is no TOML value, non-ASCII outside quotes included, is taken as text.)
         if (std::string ascii; !to_ascii_toml("v = " + o.raw, ascii)) try {

@@ -10,22 +10,31 @@ bool starts_with(std::string_view text, std::size_t i, std::string_view what) {
     return text.substr(i, what.size()) == what;
 }
 
-// The code point starting at byte i and its length in bytes (0xFFFD and 1 for a malformed one).
+constexpr char32_t kInvalid = 0xFFFFFFFF;
+
+// The code point starting at byte i and its length in bytes; kInvalid (length 1) where the bytes
+// are not UTF-8 (stray continuation bytes, truncated or overlong sequences, surrogates, beyond
+// U+10FFFF).
 char32_t decode(std::string_view text, std::size_t i, std::size_t& length) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    length = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    length = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC0 && lead < 0xE0 ? 2 : 1;
     if (length == 1 || i + length > text.size()) {
         length = 1;
-        return 0xFFFD;
+        return lead < 0x80 ? lead : kInvalid;
     }
     char32_t cp = lead & (0x7F >> length);
     for (std::size_t k = 1; k < length; ++k) {
         const auto b = static_cast<unsigned char>(text[i + k]);
         if ((b & 0xC0) != 0x80) {
             length = 1;
-            return 0xFFFD;
+            return kInvalid;
         }
         cp = (cp << 6) | (b & 0x3F);
+    }
+    constexpr char32_t kLeast[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kLeast[length] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+        length = 1;
+        return kInvalid;
     }
     return cp;
 }
@@ -41,6 +50,7 @@ struct Scanner {
     std::string_view text;
     std::string& out;
     std::size_t i = 0, line = 1, line_start = 0;
+    std::optional<NonAsciiOutsideStrings> bad; // bytes that are not UTF-8, found in a string
 
     std::size_t column_of(std::size_t at) const { // in code points
         std::size_t column = 1;
@@ -90,11 +100,22 @@ struct Scanner {
             const auto byte = static_cast<unsigned char>(text[k]);
             if (byte >= 0x80) {
                 std::size_t length = 1;
-                append_escape(out, decode(text, k, length));
+                const char32_t cp = decode(text, k, length);
+                if (cp == kInvalid) {
+                    bad = NonAsciiOutsideStrings{line, column_of(k), 0xFFFD, true};
+                    return;
+                }
+                append_escape(out, cp);
                 k += length;
                 continue;
             }
             const char c = text[k];
+            if (quote == '"' && c == '\\' && k + 1 < content_end && static_cast<unsigned char>(text[k + 1]) >= 0x80) {
+                // An escape of a non-ASCII character is no TOML escape: keep it one for toml++ to refuse.
+                out += "\\?";
+                ++k;
+                continue;
+            }
             if (quote == '\'' && (c == '\\' || c == '"')) out += '\\'; // literal text in a basic string
             if (quote == '"' && c == '\\' && k + 1 < content_end && static_cast<unsigned char>(text[k + 1]) < 0x80) {
                 out += c; // an escape sequence stays as it is
@@ -124,7 +145,7 @@ std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view text, std::
         if (byte >= 0x80) {
             std::size_t length = 1;
             const char32_t cp = decode(text, s.i, length);
-            return NonAsciiOutsideStrings{s.line, s.column_of(s.i), cp};
+            return NonAsciiOutsideStrings{s.line, s.column_of(s.i), cp == kInvalid ? 0xFFFD : cp, cp == kInvalid};
         }
         if (c == '\n') {
             s.newline_at(s.i);
@@ -135,7 +156,8 @@ std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view text, std::
             while (s.i < text.size() && text[s.i] != '\n') {
                 std::size_t length = 1;
                 if (static_cast<unsigned char>(text[s.i]) >= 0x80) {
-                    decode(text, s.i, length);
+                    if (decode(text, s.i, length) == kInvalid)
+                        return NonAsciiOutsideStrings{s.line, s.column_of(s.i), 0xFFFD, true};
                     out += '?';
                 } else {
                     out += text[s.i];
@@ -148,6 +170,7 @@ std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view text, std::
             const std::size_t end = s.string_end(s.i, c, multi, content_end);
             if (s.has_non_ascii(s.i, end)) {
                 s.append_escaped_string(s.i, content_end, end, c, multi);
+                if (s.bad) return s.bad;
             } else {
                 for (std::size_t k = s.i; k < end; ++k)
                     if (text[k] == '\n') s.newline_at(k);
@@ -162,7 +185,17 @@ std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view text, std::
     return std::nullopt;
 }
 
+bool is_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t length = 1;
+        if (decode(text, i, length) == kInvalid) return false;
+        i += length;
+    }
+    return true;
+}
+
 std::string describe(const NonAsciiOutsideStrings& hit) {
+    if (hit.not_utf8) return "bytes that are not UTF-8 (TOML files are UTF-8 text)";
     char text[128];
     std::snprintf(text, sizeof text, "non-ASCII character U+%04X outside a string or comment (TOML allows it only there)",
                   static_cast<unsigned>(hit.code_point));

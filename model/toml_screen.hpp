@@ -23,13 +23,18 @@ struct NonAsciiOutsideStrings {
     std::size_t line = 1;    // 1-based
     std::size_t column = 1;  // 1-based, in characters (UTF-8 code points), as toml++ counts
     char32_t code_point = 0; // 0xFFFD when the bytes are not valid UTF-8
+    bool not_utf8 = false;   // bytes that are not UTF-8, anywhere (TOML text must be UTF-8)
 };
 
 // The ASCII document in `ascii`, or where the first non-ASCII character outside strings and
-// comments is (ascii then unspecified).
+// comments, or the first bytes that are not UTF-8, are (ascii then unspecified).
 std::optional<NonAsciiOutsideStrings> to_ascii_toml(std::string_view toml_text, std::string& ascii);
 
 // "non-ASCII character U+02F4 outside a string or comment (TOML allows it only there)"
 std::string describe(const NonAsciiOutsideStrings& hit);
+
+// Whether text is UTF-8 (no stray, truncated or overlong sequences, surrogates or code points
+// beyond U+10FFFF).
+bool is_utf8(std::string_view text);
 
 } // namespace exoderm

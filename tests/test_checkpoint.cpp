@@ -6,6 +6,7 @@
 #include "command_line.hpp"
 #include "hdf5_compare.hpp"
 #include "temp_dir.hpp"
+#include "test_size.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -157,7 +158,10 @@ TEST_CASE("Resuming a run with cells and responses killed in the run or in its v
 
 TEST_CASE("Resuming a closing scratch wound is bitwise: the re-epithelialisation front is part of the checkpoint",
           "[checkpoint][resume][wound][heavy]") {
-    check_resume_is_bitwise("wound", cells_args() + " --set domain.dx='\"50 um\"' --set output.fields=true", {2, 5}, "", "",
+    // (Sanitizer suite, tests/test_size.hpp: 100 um voxels, 5 across the scratch, and one kill.)
+    const std::string dx = by_test_size<std::string>("50 um", "100 um");
+    check_resume_is_bitwise("wound", cells_args() + " --set domain.dx='\"" + dx + "\"' --set output.fields=true",
+                            by_test_size(std::vector<int>{2, 5}, std::vector<int>{2}), "", "",
                             std::string(EXODERM_SOURCE_DIR) + "/scenarios/wound/scratch_autologous_cream.toml");
 }
 
@@ -183,6 +187,41 @@ TEST_CASE("Resuming a complete result says so and changes nothing", "[checkpoint
     CHECK(o.exit_code == 2);
     CHECK_THAT(o.err, Catch::Matchers::Contains("is complete: nothing to resume"));
     CHECK(slurp(dir.path() / "out.h5") == before);
+}
+
+TEST_CASE("Resuming refuses a checkpoint written by another exoderm version or commit, naming both", "[checkpoint][bad-input]") {
+    // A checkpoint holds the solver state as this build lays it out; another build may lay it
+    // out or step it differently, so a resume that could not be bitwise is refused.
+    TempDir dir("ckpt_version");
+    REQUIRE(run_killed_after(dir.path(), 2, continuum_args()).exit_code != 0);
+    const fs::path checkpoint = dir.path() / "out.ckpt.h5";
+    REQUIRE(fs::exists(checkpoint));
+    for (const char* attribute : {"exoderm_version", "git_commit"}) {
+        INFO(attribute);
+        {
+            // Stand in for an older build: rewrite the attribute.
+            H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+            exoderm::h5::Handle file(H5Fopen(checkpoint.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+            REQUIRE(file.valid());
+            REQUIRE(H5Adelete(file.get(), attribute) >= 0);
+            exoderm::h5::Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+            H5Tset_size(type.get(), H5T_VARIABLE);
+            H5Tset_cset(type.get(), H5T_CSET_UTF8);
+            exoderm::h5::Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+            exoderm::h5::Handle a(H5Acreate2(file.get(), attribute, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+            const char* older = "0.0.1-older";
+            REQUIRE(H5Awrite(a.get(), type.get(), &older) >= 0);
+        }
+        const std::string part_before = slurp(dir.path() / "out.h5.part");
+        const std::string checkpoint_before = slurp(checkpoint);
+        const Outcome o = run_exoderm(dir.path(), "run '" + kScenario + "' -o out.h5 -q --resume" + continuum_args());
+        CHECK(o.exit_code == 2);
+        CHECK_THAT(o.err, Catch::Matchers::Contains("the checkpoint was written by exoderm") &&
+                              Catch::Matchers::Contains("0.0.1-older"));
+        CHECK(slurp(dir.path() / "out.h5.part") == part_before); // nothing was touched
+        CHECK(slurp(checkpoint) == checkpoint_before);
+        CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
+    }
 }
 
 TEST_CASE("Resuming refuses a checkpoint of another seed or scenario, naming what differs", "[checkpoint][bad-input]") {

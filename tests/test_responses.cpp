@@ -7,6 +7,8 @@
 #include "solvers/response_metrics.hpp"
 #include "solvers/simulation.hpp"
 
+#include "test_size.hpp"
+
 #include <catch2/catch.hpp>
 #include <omp.h>
 
@@ -298,16 +300,19 @@ TEST_CASE("A uniform wound without EVs follows Waugh-Sherratt in agents mode wit
     // seeds. Crowding sees the mean density (smoothing length 1 mm) and TGF-beta diffuses fast
     // enough (1e4 um^2/s: ~10 mm in its 2.6 h lifetime) to be well mixed, so the expected agent
     // densities follow the ODE. The standard error is the scatter of the seed means / sqrt(8).
+    // (Sanitizer suite, tests/test_size.hpp: 1 mm^3, 400 cells; the standard error is measured
+    // from the seeds, so it widens with the smaller sample.)
     const auto p = waugh_sherratt_published(0.5);
     constexpr int kSeeds = 8;
-    constexpr double kVolumeMm3 = 4.0;
+    const double kVolumeMm3 = testing::by_test_size(4.0, 1.0);
+    const std::string side = testing::by_test_size<std::string>("2000 um", "1000 um");
     std::vector<std::vector<double>> phi_i(4), phi_r(4), tgf(4); // per output, per seed (/mm^3, ng/mL)
     std::vector<double> times;
     for (int seed = 1; seed <= kSeeds; ++seed) {
         const Scenario s = load_scenario(
             kDefaultScenario,
             with(uniform_wound("agents", 0.5, 20.0),
-                 {"domain.size_x=2000 um", "domain.size_y=2000 um", "domain.dx=100 um", "domain.dz=7.5 um",
+                 {"domain.size_x=" + side, "domain.size_y=" + side, "domain.dx=100 um", "domain.dz=7.5 um",
                   "responses.grid_spacing=100 um", "responses.crowding_length=1000 um",
                   "responses.tgf_beta_diffusivity=10000 um^2/s", "cells.macrophage_motility=0.01 um^2/s",
                   "cells.keratinocytes.density=0 /mm^3", "cells.fibroblasts.density=0 /mm^3",
@@ -349,8 +354,9 @@ TEST_CASE("A uniform wound without EVs follows Waugh-Sherratt in agents mode wit
         CHECK(std::abs(mr - ode.phi_repair) < 4.0 * se_r);
         CHECK(std::abs(mt - ode.tgf_beta) < 4.0 * se_t);
         // Not vacuous: the standard errors are a few percent (up to ~8 % at day 20, when ~40
-        // cells/mm^3 remain and the seed-to-seed scatter of this branching process is ~3x Poisson).
-        const double bound = days < 10.0 ? 0.05 : 0.1;
+        // cells/mm^3 remain and the seed-to-seed scatter of this branching process is ~3x Poisson)
+        // in 4 mm^3, and scale as 1 / sqrt(volume).
+        const double bound = (days < 10.0 ? 0.05 : 0.1) * std::sqrt(4.0 / kVolumeMm3);
         CHECK(se_i < bound * ode.phi_inflammatory);
         CHECK(se_r < bound * ode.phi_repair);
         CHECK(se_t < bound * ode.tgf_beta);
@@ -446,7 +452,10 @@ TEST_CASE("More EVs never reduce the EV effects", "[responses][monotonic][heavy]
         double repair_fraction_end, macrophage_signal, fibroblast_signal;
     };
     std::vector<Result> results;
-    for (double dose : {0.0, 1e10, 1e11, 1e12, 1e13}) {
+    // (Sanitizer suite, tests/test_size.hpp: every second decade.)
+    const auto doses = testing::by_test_size(std::vector<double>{0.0, 1e10, 1e11, 1e12, 1e13},
+                                             std::vector<double>{0.0, 1e11, 1e13});
+    for (double dose : doses) {
         char value[64];
         std::snprintf(value, sizeof value, "product.concentration=%g /mL", dose);
         const Recorded r = run_default(with(base, {value}));

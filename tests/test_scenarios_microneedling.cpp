@@ -6,6 +6,7 @@
 #include "command_line.hpp"
 #include "result_file.hpp"
 #include "temp_dir.hpp"
+#include "test_size.hpp"
 
 #include "model/scenario_load.hpp"
 #include "solvers/run_tracker.hpp"
@@ -27,8 +28,10 @@ const std::string kScenarios = std::string(EXODERM_SOURCE_DIR) + "/scenarios/";
 // A coarse lateral grid (30 um: 4 cells across a channel mouth, the fewest exoderm accepts) and the first 2 hours (the
 // open channels have closed, the films have dried and the dermis has passed its peak share by
 // then); the skin, needles and product are those of the file.
-const std::vector<std::string> kCoarse{"domain.dx=30 um", "time.end=2 h",
-                                       "time.outputs=[\"0 h\", \"1 h\", \"2 h\"]"};
+// (Sanitizer suite, tests/test_size.hpp: the first hour, while the open channels still close.)
+const std::vector<std::string> kCoarse =
+    exoderm::testing::by_test_size(std::vector<std::string>{"domain.dx=30 um", "time.end=2 h", "time.outputs=[\"0 h\", \"1 h\", \"2 h\"]"},
+                                   std::vector<std::string>{"domain.dx=30 um", "time.end=1 h", "time.outputs=[\"0 h\", \"30 min\", \"1 h\"]"});
 
 struct Outcome {
     PeakMetrics peak;

@@ -5,12 +5,14 @@
 #include "model/sweep_spec.hpp"
 #include "command_line.hpp"
 #include "temp_dir.hpp"
+#include "test_size.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -37,6 +39,25 @@ const std::string kBinary = EXODERM_BINARY;
 const std::string kTinySweep = slurp(fs::path(EXODERM_SOURCE_DIR) / "scenarios" / "sweeps" / "quick_dose_depth.toml");
 
 using testing::write_file;
+
+// The [heavy] sweep checks (threads, kill and resume, shards, MPI) compare whole tables; in the
+// sanitizer suite (tests/test_size.hpp) they sweep the 6 points once each (not twice) over 2 h
+// instead of 1 day.
+const std::size_t kHeavyRuns = testing::by_test_size<std::size_t>(12, 6);
+
+std::string heavy_sweep() {
+    if (!testing::small_test_size()) return kTinySweep;
+    std::string text = kTinySweep;
+    const auto replace = [&](const std::string& from, const std::string& to) {
+        const auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        text.replace(at, from.size(), to);
+    };
+    replace("end = \"1 d\"", "end = \"2 h\"");
+    replace("outputs = [\"0 h\", \"12 h\", \"1 d\"]", "outputs = [\"0 h\", \"1 h\", \"2 h\"]");
+    replace("replicates = 2", "replicates = 1");
+    return text;
+}
 
 // Every row equal, except the wall time of each run.
 void require_same_table(const SweepTable& a, const SweepTable& b) {
@@ -110,7 +131,7 @@ TEST_CASE("A 2-axis grid with replicates gives one row per run: parameters, seed
 
 TEST_CASE("A sweep's table is the same for any number of threads", "[sweep][cli][reproducible][heavy]") {
     testing::TempDir dir("sweep_threads");
-    write_file(dir.path(), "tiny.toml", kTinySweep);
+    write_file(dir.path(), "tiny.toml", heavy_sweep());
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o one.h5 -q --threads 1").exit_code == 0);
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o two.h5 -q --threads 2").exit_code == 0);
     require_same_table(read_sweep_table(dir.path() / "one.h5"), read_sweep_table(dir.path() / "two.h5"));
@@ -118,7 +139,7 @@ TEST_CASE("A sweep's table is the same for any number of threads", "[sweep][cli]
 
 TEST_CASE("Kill and resume: the same command again finishes the sweep with the same table", "[sweep][cli][resume][heavy]") {
     testing::TempDir dir("sweep_resume");
-    write_file(dir.path(), "tiny.toml", kTinySweep);
+    write_file(dir.path(), "tiny.toml", heavy_sweep());
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o whole.h5 -q --threads 2").exit_code == 0);
 
     // Start the same sweep into another file and kill it (SIGKILL) once a few runs are done.
@@ -141,7 +162,7 @@ TEST_CASE("Kill and resume: the same command again finishes the sweep with the s
     const std::size_t before = count_runs();
     INFO("runs journaled before the kill: " << before);
     REQUIRE(before >= 3);
-    REQUIRE(before < 12);
+    REQUIRE(before < kHeavyRuns);
     CHECK_FALSE(fs::exists(dir.path() / "killed.h5")); // no table that looks complete
 
     const Outcome resumed = run_exoderm(dir.path(), "sweep tiny.toml -o killed.h5 --threads 2");
@@ -152,26 +173,26 @@ TEST_CASE("Kill and resume: the same command again finishes the sweep with the s
 
     // Once more: nothing left to run, the same table.
     const Outcome again = run_exoderm(dir.path(), "sweep tiny.toml -o killed.h5");
-    CHECK_THAT(again.err, Catch::Contains("12 already done, 0 to run"));
+    CHECK_THAT(again.err, Catch::Contains(std::to_string(kHeavyRuns) + " already done, 0 to run"));
     require_same_table(read_sweep_table(dir.path() / "whole.h5"), read_sweep_table(dir.path() / "killed.h5"));
 }
 
 TEST_CASE("Shards of a job array merge into the table of one run", "[sweep][cli][shards][heavy]") {
     testing::TempDir dir("sweep_shards");
-    write_file(dir.path(), "tiny.toml", kTinySweep);
+    write_file(dir.path(), "tiny.toml", heavy_sweep());
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o whole.h5 -q").exit_code == 0);
     for (int k = 1; k <= 3; ++k)
         REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -q --shard " + std::to_string(k) + "/3 -o shard" +
                                         std::to_string(k) + ".h5")
                     .exit_code == 0);
-    CHECK(read_sweep_table(dir.path() / "shard2.h5").rows.size() == 4);
+    CHECK(read_sweep_table(dir.path() / "shard2.h5").rows.size() == kHeavyRuns / 3);
     const Outcome merged = run_exoderm(dir.path(), "merge shard1.h5 shard2.h5 shard3.h5 -o merged.h5");
     INFO(merged.err);
     REQUIRE(merged.exit_code == 0);
     require_same_table(read_sweep_table(dir.path() / "whole.h5"), read_sweep_table(dir.path() / "merged.h5"));
 
     SECTION("a shard of another sweep does not merge") {
-        std::string other = kTinySweep;
+        std::string other = heavy_sweep();
         other.replace(other.find("seed = 7"), 8, "seed = 8");
         write_file(dir.path(), "other.toml", other);
         REQUIRE(run_exoderm(dir.path(), "sweep other.toml -q --shard 1/3 -o other1.h5").exit_code == 0);
@@ -184,7 +205,7 @@ TEST_CASE("Shards of a job array merge into the table of one run", "[sweep][cli]
 
 TEST_CASE("mpirun -np 2 gives the serial table", "[sweep][cli][mpi][heavy]") {
     testing::TempDir dir("sweep_mpi");
-    write_file(dir.path(), "tiny.toml", kTinySweep);
+    write_file(dir.path(), "tiny.toml", heavy_sweep());
     REQUIRE(shell(dir.path(), "command -v mpirun").exit_code == 0); // openmpi-bin is a build package
     REQUIRE(run_exoderm(dir.path(), "sweep tiny.toml -o serial.h5 -q --threads 1").exit_code == 0);
     const Outcome mpi = shell(dir.path(), "OMP_NUM_THREADS=1 mpirun -np 2 --oversubscribe --allow-run-as-root '" +
@@ -192,6 +213,33 @@ TEST_CASE("mpirun -np 2 gives the serial table", "[sweep][cli][mpi][heavy]") {
     INFO(mpi.err);
     REQUIRE(mpi.exit_code == 0);
     require_same_table(read_sweep_table(dir.path() / "serial.h5"), read_sweep_table(dir.path() / "mpi.h5"));
+}
+
+TEST_CASE("A journal entry that cannot be written stops the sweep with a clear error; the same command resumes it",
+          "[sweep][cli][resume][faults]") {
+    testing::TempDir dir("sweep_journal_fault");
+    write_file(dir.path(), "tiny.toml", heavy_sweep());
+    // The record of run 1 cannot be written: its file name is taken by a folder.
+    const fs::path journal = dir.path() / "out.h5.runs";
+    fs::create_directories(journal / "run_000000001.txt");
+    const Outcome failed = run_exoderm(dir.path(), "sweep tiny.toml -o out.h5 -q --threads 1");
+    INFO(failed.err);
+    CHECK(failed.exit_code == 4);
+    CHECK_THAT(failed.err, Catch::Contains("run_000000001.txt"));
+    CHECK(std::count(failed.err.begin(), failed.err.end(), '\n') == 1); // one message
+    CHECK_FALSE(fs::exists(dir.path() / "out.h5")); // no table that looks complete
+    const std::size_t kept = testing::journaled_runs(journal);
+    CHECK(kept >= 1); // run 0 finished before; it is kept
+    CHECK(kept < kHeavyRuns);
+
+    fs::remove(journal / "run_000000001.txt");
+    const Outcome resumed = run_exoderm(dir.path(), "sweep tiny.toml -o out.h5 --threads 2");
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.err, Catch::Contains(std::to_string(kept) + " already done"));
+    const SweepTable t = read_sweep_table(dir.path() / "out.h5");
+    REQUIRE(t.rows.size() == kHeavyRuns);
+    for (const auto& row : t.rows) CHECK(row.ok);
 }
 
 TEST_CASE("A run that fails is recorded with its error and the sweep goes on", "[sweep][cli]") {

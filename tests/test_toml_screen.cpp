@@ -75,10 +75,17 @@ TEST_CASE("A non-ASCII character outside strings is found with line, column and 
         CHECK(hit->line == 2);
         CHECK(hit->column == 5);
     }
-    SECTION("bytes that are not UTF-8") {
-        const auto hit = to_ascii_toml("a = \xff\n", ascii);
-        REQUIRE(hit);
-        CHECK(hit->code_point == 0xFFFD);
+    SECTION("bytes that are not UTF-8, outside or inside strings and comments") {
+        for (const std::string text : {"a = \xff\n", "a = \"ok \xb0\"\n", "# \xc3\n", "a = 'overlong \xc0\x80'\n",
+                                       "a = \"surrogate \xed\xa0\x80\"\n"}) {
+            INFO(text);
+            const auto hit = to_ascii_toml(text, ascii);
+            REQUIRE(hit);
+            CHECK(hit->not_utf8);
+            CHECK(describe(*hit) == "bytes that are not UTF-8 (TOML files are UTF-8 text)");
+        }
+        CHECK_FALSE(is_utf8("name \xb0"));
+        CHECK(is_utf8("Haut˴creme"));
     }
 }
 
@@ -105,7 +112,21 @@ TEST_CASE("The loader refuses non-ASCII outside strings as a syntax error naming
     }
 }
 
-TEST_CASE("A --set value with non-ASCII characters is taken as text, not parsed as TOML", "[toml][scenario]") {
+TEST_CASE("A --set value with non-ASCII characters is taken as text, not parsed as TOML; one that is not UTF-8 is refused",
+          "[toml][scenario]") {
     const Scenario s = load_scenario_text("[scenario]\nseed = 1\n", "screen.toml", {"scenario.name=Haut˴creme"});
     CHECK(s.name == "Haut˴creme");
+    // A fuzz finding: the raw byte 0xB0 became a name that the resolved scenario could not carry.
+    try {
+        (void)load_scenario_text("[scenario]\nseed = 1\n", "screen.toml", {"scenario.name=#set dz=\xb0" "e-7 um"});
+        FAIL("accepted");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()) == "--set scenario.name: the value has bytes that are not UTF-8");
+    }
+}
+
+TEST_CASE("An escaped non-ASCII character in a basic string stays an error", "[toml][scenario]") {
+    std::string ascii;
+    REQUIRE_FALSE(to_ascii_toml("a = \"\\ü\"\n", ascii));
+    CHECK_THROWS_AS(toml::parse(ascii), toml::parse_error);
 }
