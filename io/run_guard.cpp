@@ -36,7 +36,10 @@ void RunGuard::on_output(std::size_t, const RunView& run) {
 
 void RunGuard::check(const RunView& run) {
     const Transport& t = run.transport;
-    std::vector<std::span<const double>> free, bound;
+    auto& free = free_classes_;
+    auto& bound = bound_classes_;
+    free.clear();
+    bound.clear();
     for (std::size_t k = 0; k < t.field_classes(); ++k) {
         free.push_back(t.free_class(k));
         bound.push_back(t.bound_class(k));

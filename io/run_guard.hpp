@@ -12,6 +12,7 @@
 #include "solvers/simulation.hpp"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ private:
     double last_good_s_ = -1.0; // < 0: no healthy step copied yet
     std::vector<double> free_, bound_;             // the last good state (total free and bound)
     std::vector<double> spare_free_, spare_bound_; // the step being checked
+    std::vector<std::span<const double>> free_classes_, bound_classes_; // reused each step
     std::function<int()> stop_signal_;
 };
 
