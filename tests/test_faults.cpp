@@ -247,7 +247,7 @@ TEST_CASE("SIGTERM or SIGINT stops a run at the next step: a valid file marked i
     CHECK(p["last_has_fields"] == "1");
 }
 
-TEST_CASE("SIGTERM stops a sweep after its current runs; the same command again finishes it",
+TEST_CASE("SIGTERM stops a sweep after its current runs, the same command again finishes it",
           "[faults][signal][sweep]") {
     testing::TempDir dir("signal_sweep");
     write_file(dir.path(), "tiny.toml", slurp(kSource / "scenarios" / "sweeps" / "quick_dose_depth.toml"));
@@ -293,7 +293,7 @@ void expect_disk_full_handled(const Outcome& o, const std::string& earlier, cons
 
 } // namespace
 
-TEST_CASE("A file size limit (RLIMIT_FSIZE, EFBIG) ends the run with exit 4; the earlier result stays",
+TEST_CASE("A file size limit (RLIMIT_FSIZE, EFBIG) ends the run with exit 4, the earlier result stays",
           "[faults][disk][cli]") {
     testing::TempDir dir("fsize");
     write_file(dir.path(), "quick.toml", kQuick);
@@ -306,7 +306,7 @@ TEST_CASE("A file size limit (RLIMIT_FSIZE, EFBIG) ends the run with exit 4; the
     if (fs::exists(dir.path() / "out.h5.part")) CHECK(probe(dir.path() / "out.h5.part")["complete"] == "0");
 }
 
-TEST_CASE("A full disk (a 256 KiB tmpfs) ends the run with exit 4; the earlier result stays", "[faults][disk][cli]") {
+TEST_CASE("A full disk (a 256 KiB tmpfs) ends the run with exit 4, the earlier result stays", "[faults][disk][cli]") {
     testing::TempDir dir("tmpfs");
     write_file(dir.path(), "quick.toml", kQuick);
     fs::create_directory(dir.path() / "disk");

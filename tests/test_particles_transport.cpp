@@ -110,7 +110,7 @@ TEST_CASE("Particle mode: the dose ledger balances exactly in integer counts at 
     }
 }
 
-TEST_CASE("Particle mode: closed channels and a dried film stop the exchange; trapped particles stay", "[particles][channels]") {
+TEST_CASE("Particle mode: closed channels and a dried film stop the exchange, trapped particles stay", "[particles][channels]") {
     SECTION("channels closing in 10 min") {
         // The 62.5 um mouth is narrower than a vesicle radius after 10 min * ln(1250) = 71 min.
         const Scenario s = load_scenario(

@@ -106,7 +106,7 @@ TEST_CASE("source potencies follow MODEL.md section 3 and the keys resolve units
     CHECK(factors_with({"product.donor_age=\"60 y\""}).donor == 1.0); // not autologous
 }
 
-TEST_CASE("contamination 0 changes nothing; contamination moves cargo from repair to pro-inflammatory", "[product]") {
+TEST_CASE("contamination 0 changes nothing, contamination moves cargo from repair to pro-inflammatory", "[product]") {
     const auto clean = factors_with({"product.contamination=0", "product.contaminant_potency=5"});
     CHECK(clean.repair_potency() == 1.0);
     CHECK(clean.inflammatory_potency() == 0.0);

@@ -143,7 +143,7 @@ TEST_CASE("default.toml loads with the documented defaults", "[scenario]") {
     CHECK(s.resolved_text == resolved_scenario_toml(s));
 }
 
-TEST_CASE("an empty file is the schema defaults; default.toml differs only in drying_time", "[scenario]") {
+TEST_CASE("an empty file is the schema defaults, default.toml differs only in drying_time", "[scenario]") {
     Scenario empty = load_scenario_text("", "scenarios/default.toml");
     CHECK(std::isinf(empty.product.drying_time_s));
     CHECK(empty.name == "default"); // from the file name

@@ -220,7 +220,7 @@ TEST_CASE("mpirun -np 2 gives the serial table", "[sweep][cli][mpi][heavy]") {
     require_same_table(read_sweep_table(dir.path() / "serial.h5"), read_sweep_table(dir.path() / "mpi.h5"));
 }
 
-TEST_CASE("A journal entry that cannot be written stops the sweep with a clear error; the same command resumes it",
+TEST_CASE("A journal entry that cannot be written stops the sweep with a clear error, the same command resumes it",
           "[sweep][cli][resume][faults]") {
     testing::TempDir dir("sweep_journal_fault");
     write_file(dir.path(), "tiny.toml", heavy_sweep());
@@ -233,11 +233,11 @@ TEST_CASE("A journal entry that cannot be written stops the sweep with a clear e
     CHECK_THAT(failed.err, Catch::Contains("run_000000001.txt"));
     CHECK(std::count(failed.err.begin(), failed.err.end(), '\n') == 1); // one message
     CHECK_FALSE(fs::exists(dir.path() / "out.h5")); // no table that looks complete
+
+    fs::remove(journal / "run_000000001.txt");
     const std::size_t kept = testing::journaled_runs(journal);
     CHECK(kept >= 1); // run 0 finished before; it is kept
     CHECK(kept < kHeavyRuns);
-
-    fs::remove(journal / "run_000000001.txt");
     const Outcome resumed = run_exoderm(dir.path(), "sweep tiny.toml -o out.h5 --threads 2");
     INFO(resumed.err);
     REQUIRE(resumed.exit_code == 0);

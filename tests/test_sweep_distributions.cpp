@@ -54,7 +54,7 @@ range = [0, 0.2]
 
 } // namespace
 
-TEST_CASE("a lognormal sweep axis has the asked median and geometric SD; a normal one its mean and SD", "[sweep]") {
+TEST_CASE("a lognormal sweep axis has the asked median and geometric SD, a normal one its mean and SD", "[sweep]") {
     const SweepSpec spec = sweep_of(kLognormal);
     REQUIRE(spec.points == 400);
     const auto& conc = spec.axes[0].numbers;

@@ -231,7 +231,7 @@ count = 5
                 "linspace", "gives 2 twice after rounding to integers");
 }
 
-TEST_CASE("Independent seeds differ for every run; common seeds are shared by all points of a replicate", "[sweep][spec]") {
+TEST_CASE("Independent seeds differ for every run, common seeds are shared by all points of a replicate", "[sweep][spec]") {
     const std::string axes = R"(
 [[sweep.axis]]
 key = "product.concentration"
@@ -272,7 +272,7 @@ values = [0.1, 0.2]
     CHECK(common.run(0).seed != independent.run(0).seed);
 }
 
-TEST_CASE("The same sweep file gives the same runs, seeds and identity; another base seed gives other seeds", "[sweep][spec]") {
+TEST_CASE("The same sweep file gives the same runs, seeds and identity, another base seed gives other seeds", "[sweep][spec]") {
     const std::string sweep = R"([sweep]
 replicates = 2
 [[sweep.axis]]
@@ -568,7 +568,7 @@ TEST_CASE("Mistakes in the field selection name file:line and the valid choices"
     check_error(sweep + "fields = [\"free\"]\nfield_runs = \"some\"\n", "field_runs", "expected \"all\" or an array of run indices");
 }
 
-TEST_CASE("A file without [sweep] is not a sweep; base scenario mistakes are the loader's messages", "[sweep][spec]") {
+TEST_CASE("A file without [sweep] is not a sweep, base scenario mistakes are the loader's messages", "[sweep][spec]") {
     try {
         load_sweep_text(kBase, kName);
         FAIL("no InputError");

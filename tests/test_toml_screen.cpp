@@ -112,7 +112,7 @@ TEST_CASE("The loader refuses non-ASCII outside strings as a syntax error naming
     }
 }
 
-TEST_CASE("A --set value with non-ASCII characters is taken as text, not parsed as TOML; one that is not UTF-8 is refused",
+TEST_CASE("A --set value with non-ASCII characters is taken as text, not parsed as TOML, one that is not UTF-8 is refused",
           "[toml][scenario]") {
     const Scenario s = load_scenario_text("[scenario]\nseed = 1\n", "screen.toml", {"scenario.name=Haut˴creme"});
     CHECK(s.name == "Haut˴creme");

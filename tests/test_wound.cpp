@@ -152,7 +152,7 @@ TEST_CASE("the wound cavity replaces stratum corneum, epidermis and lost dermis 
     CHECK(tissue.wound().distance_to_surface_um(200.0 + 140.0, 200.0, 40.0) == Approx(40.0));
 }
 
-TEST_CASE("the film feeds the dermis through the wound bed, with the dose balance closed; intact skin gets nothing",
+TEST_CASE("the film feeds the dermis through the wound bed, with the dose balance closed, intact skin gets nothing",
           "[wound]") {
     const auto run = [](std::vector<std::string> extra) {
         const Scenario s = load_scenario_text("", "wound.toml", small_disk_wound(std::move(extra)));
